@@ -1,0 +1,42 @@
+use std::path::PathBuf;
+
+/// Errors of the shared artifact layer. Every variant names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read Parquet: {message}")]
+    ParquetRead { path: PathBuf, message: String },
+    #[error("{path}: cannot write Parquet: {message}")]
+    ParquetWrite { path: PathBuf, message: String },
+    #[error("{path}: missing column `{column}` (expected {expected}); was it written by an older lrmm stage?")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        expected: String,
+    },
+    #[error("{path}: column `{column}` has type {found}, expected {expected}")]
+    WrongColumnType {
+        path: PathBuf,
+        column: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{path}: {message}")]
+    Json { path: PathBuf, message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
