@@ -1,8 +1,6 @@
 //! Which reviews are kept: one per (user, item) pair, an optional user sample for smoke runs,
 //! an optional k-core. Each works on row indices into the [`ReviewTable`].
 
-use std::collections::HashMap;
-
 use lrmm_core::SeededRng;
 
 use crate::read::ReviewTable;
@@ -11,7 +9,8 @@ use crate::read::ReviewTable;
 /// tie, the later line), since a re-review is the user's current opinion. Returns the kept rows
 /// in file order and the number dropped.
 pub fn dedup_latest(table: &ReviewTable) -> (Vec<usize>, usize) {
-    let mut best: HashMap<(u32, u32), usize> = HashMap::with_capacity(table.len());
+    let mut best: polars::prelude::PlHashMap<(u32, u32), usize> =
+        polars::prelude::PlHashMap::with_capacity_and_hasher(table.len(), Default::default());
     for row in 0..table.len() {
         best.entry((table.user[row], table.item[row]))
             .and_modify(|kept| {

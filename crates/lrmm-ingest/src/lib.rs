@@ -98,7 +98,9 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     };
 
     info!(file = %opts.reviews.display(), "reading reviews");
+    let started = std::time::Instant::now();
     let (table, skipped, review_lines) = read_reviews(&opts.reviews, policy)?;
+    info!(lines = review_lines, seconds = started.elapsed().as_secs_f32(), "read reviews");
     let (mut rows, duplicates) = filter::dedup_latest(&table);
     let deduped = rows.len();
     if let Some(n) = opts.sample_users {
@@ -145,7 +147,9 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
             source: e,
         })?;
     let staged = ArtifactDir::new(staging.path());
+    let started = std::time::Instant::now();
     let meta_counts = dataset.write(&table, meta.as_ref(), &staged)?;
+    info!(seconds = started.elapsed().as_secs_f32(), "wrote artifacts");
 
     let count = |s: Split| dataset.splits.iter().filter(|x| **x == s).count();
     let summary = IngestSummary {
