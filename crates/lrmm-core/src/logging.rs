@@ -1,6 +1,8 @@
 //! One logging set-up for every binary: `tracing` to stderr, filtered by `RUST_LOG`
 //! (default `info`), so progress bars and logs never mix with data on stdout.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -9,6 +11,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }
