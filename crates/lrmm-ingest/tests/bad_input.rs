@@ -194,3 +194,18 @@ fn a_failed_rerun_keeps_the_previous_artifacts() {
         .collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "staging folder left behind: {names:?}");
 }
+
+#[test]
+fn generated_default_dataset_ingests_with_its_literal_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (dataset, _) = lrmm_datagen::generate(&lrmm_datagen::GenerateConfig::default(), &data).unwrap();
+    let mut options = IngestOptions::new(data.join("reviews_Synthetic_5.json.gz"), dir.path().join("out"));
+    options.meta = Some(data.join("meta_Synthetic.json.gz"));
+    let summary = ingest(&options).unwrap();
+    assert_eq!(summary.interactions, dataset.planted.counts.reviews);
+    assert_eq!(summary.users, 600);
+    assert_eq!(summary.items, 400);
+    assert_eq!(summary.items_with_meta, dataset.planted.counts.items_with_meta);
+    assert_eq!(summary.meta_lines_skipped.count, 0);
+}
