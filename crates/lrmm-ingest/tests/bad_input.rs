@@ -209,3 +209,13 @@ fn generated_default_dataset_ingests_with_its_literal_metadata() {
     assert_eq!(summary.items_with_meta, dataset.planted.counts.items_with_meta);
     assert_eq!(summary.meta_lines_skipped.count, 0);
 }
+
+#[test]
+fn head_reads_only_the_first_lines() {
+    let case = Case::new();
+    let f = case.file("r.json", &lines(&[GOOD, GOOD2, "this line is never read"]));
+    let mut options = case.options(&f);
+    options.head = Some(2);
+    let summary = ingest(&options).unwrap();
+    assert_eq!((summary.review_lines, summary.interactions), (2, 2));
+}
