@@ -1,0 +1,180 @@
+//! The vocabulary stage of lrmm (paper section 3.1).
+//!
+//! Reads `reviews.parquet` and `items.parquet` from an artifact folder, counts words in the
+//! training split's reviews and the metadata documents, keeps those of frequency ≥ `min_freq`
+//! as a `WordLevel` vocabulary (`[PAD]` = 0, `[UNK]` = 1), and writes
+//!
+//! * `tokenizer.json` — loadable by Python `tokenizers.Tokenizer.from_file`, same ids;
+//! * `review_tokens.parquet` — the ids of every review, row-aligned with `reviews.parquet`;
+//! * `item_tokens.parquet` — the ids of every item's metadata document;
+//! * `vocab_stats.json` — vocabulary size, coverage, document length percentiles.
+//!
+//! Valid and test reviews are encoded but never counted, so a word seen only there is `[UNK]`.
+
+pub mod encode;
+pub mod error;
+pub mod inputs;
+pub mod progress;
+pub mod stats;
+pub mod text;
+pub mod vocabulary;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Instant;
+
+use lrmm_core::{ArtifactDir, Split};
+use tokenizers::Tokenizer;
+
+pub use encode::{EncodedDocuments, Encoder};
+pub use error::{Result, VocabError};
+pub use inputs::{Inputs, MetadataScope};
+pub use stats::{Coverage, LengthStats, VocabStats};
+pub use text::WordSplitter;
+pub use vocabulary::{VocabRule, Vocabulary, WordCounts, PAD, PAD_ID, UNK, UNK_ID};
+
+/// Everything the stage can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VocabOptions {
+    pub rule: VocabRule,
+    pub metadata_scope: MetadataScope,
+}
+
+/// The vocabulary and the counts it was chosen from.
+pub struct Built {
+    pub counts: WordCounts,
+    pub vocabulary: Vocabulary,
+    pub tokenizer: Tokenizer,
+}
+
+/// Counts the training text of `inputs` and chooses the vocabulary.
+pub fn build_vocabulary(inputs: &Inputs, options: &VocabOptions) -> Result<Built> {
+    options.rule.validate()?;
+    let texts = inputs.training_texts(options.metadata_scope);
+    let splitter = WordSplitter::new()?;
+    let started = Instant::now();
+    let bar = progress::bar(texts.len(), "counting training words");
+    let counts = WordCounts::count(&splitter, &texts, &|n| bar.inc(n as u64))?;
+    bar.finish_and_clear();
+    let vocabulary = Vocabulary::from_counts(&counts, options.rule)?;
+    tracing::info!(
+        documents = texts.len(),
+        distinct_words = counts.distinct(),
+        vocab_size = vocabulary.len(),
+        seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+        "vocabulary chosen"
+    );
+    let tokenizer = vocabulary.to_tokenizer()?;
+    Ok(Built {
+        counts,
+        vocabulary,
+        tokenizer,
+    })
+}
+
+/// Encodes `texts` with a progress bar and a log line with the throughput.
+pub fn encode_documents(
+    encoder: &Encoder<'_>,
+    what: &str,
+    texts: &[&str],
+) -> Result<EncodedDocuments> {
+    let started = Instant::now();
+    let bar = progress::bar(texts.len(), &format!("encoding {what}"));
+    let encoded = encoder.encode_column("tokens", texts, &|n| bar.inc(n as u64))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let tokens = encoded.total_tokens();
+    tracing::info!(
+        documents = texts.len(),
+        tokens,
+        seconds = format!("{seconds:.2}"),
+        tokens_per_second = format!("{:.0}", tokens as f64 / seconds.max(1e-9)),
+        "encoded {what}"
+    );
+    Ok(encoded)
+}
+
+/// Runs the stage on the artifact folder `dir`: reads the ingestion artifacts, writes the
+/// vocabulary artifacts (each atomically), returns what went into `vocab_stats.json`.
+pub fn run(dir: &ArtifactDir, options: &VocabOptions) -> Result<VocabStats> {
+    let inputs = Inputs::read(dir)?;
+    let built = build_vocabulary(&inputs, options)?;
+    let encoder = Encoder::new(&built.tokenizer)?;
+    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts())?;
+    let metadata = encode_documents(&encoder, "metadata documents", &inputs.metadata_texts())?;
+    let stats = summarize(&inputs, options, &built, &reviews, &metadata);
+
+    let json = built
+        .tokenizer
+        .to_string(true)
+        .map_err(VocabError::tokenizer)?;
+    lrmm_core::atomic::write_atomic(&dir.tokenizer(), |w| {
+        w.write_all(json.as_bytes())?;
+        w.write_all(b"\n")
+    })?;
+    let mut item_tokens = inputs.item_frame_with_tokens(metadata.column)?;
+    lrmm_core::parquet::write_atomic(&dir.item_tokens(), &mut item_tokens)?;
+    lrmm_core::atomic::write_json(&dir.vocab_stats(), &stats)?;
+    // Written last: the Makefile rule's target, so it is newer than the other outputs.
+    let mut review_tokens = inputs.review_frame_with_tokens(reviews.column)?;
+    lrmm_core::parquet::write_atomic(&dir.review_tokens(), &mut review_tokens)?;
+    tracing::info!(
+        vocab_size = stats.vocab_size,
+        coverage = format!("{:.4}", stats.coverage),
+        dir = %dir.root().display(),
+        "wrote tokenizer.json, review_tokens.parquet, item_tokens.parquet, vocab_stats.json"
+    );
+    Ok(stats)
+}
+
+fn summarize(
+    inputs: &Inputs,
+    options: &VocabOptions,
+    built: &Built,
+    reviews: &EncodedDocuments,
+    metadata: &EncodedDocuments,
+) -> VocabStats {
+    let training_tokens = built.counts.total();
+    let training_unknown_tokens = training_tokens - built.vocabulary.covered_occurrences();
+    let mut by_split: BTreeMap<Split, Coverage> = BTreeMap::new();
+    for ((split, &len), &unk) in inputs
+        .splits
+        .iter()
+        .zip(&reviews.lengths)
+        .zip(&reviews.unknown)
+    {
+        by_split.entry(*split).or_default().add(len, unk);
+    }
+    let with_metadata: Vec<u32> = inputs
+        .metadata_texts()
+        .iter()
+        .zip(&metadata.lengths)
+        .filter(|(text, _)| !text.is_empty())
+        .map(|(_, &len)| len)
+        .collect();
+    VocabStats {
+        min_freq: options.rule.min_freq,
+        max_size: options.rule.max_size,
+        metadata_scope: options.metadata_scope.as_str().to_owned(),
+        vocab_size: built.vocabulary.len(),
+        words_at_min_freq: built.vocabulary.words_at_min_freq(),
+        distinct_training_words: built.counts.distinct(),
+        training_reviews: inputs.training_review_count(),
+        training_metadata_documents: inputs.training_metadata_count(options.metadata_scope),
+        training_tokens,
+        training_unknown_tokens,
+        coverage: Coverage {
+            tokens: training_tokens,
+            unknown: training_unknown_tokens,
+        }
+        .share_known(),
+        review_coverage: by_split
+            .into_iter()
+            .map(|(split, c)| (split.as_str().to_owned(), c.share_known()))
+            .collect(),
+        review_length: LengthStats::of(reviews.lengths.iter().copied()),
+        items: inputs.items.height(),
+        items_without_metadata: inputs.items.height() - with_metadata.len(),
+        metadata_length: LengthStats::of(with_metadata),
+    }
+}
