@@ -67,10 +67,17 @@ build: $(BIN)/.stamp ## build every stage binary (release)
 
 include $(sort $(wildcard mk/*.mk))
 
-all: $(ALL_TARGETS) ## run every stage on $(NAME)
+all: $(ALL_TARGETS) ## run every stage on build/NAME (default: the generated dataset)
 
 test: ## run every test (release profile; real-data tests skip when ../shared/data is absent)
 	$(CARGO) test --release --workspace
+
+# Every stage's benchmark in pipeline order; each prints its own table.
+bench: ## run every benchmark (bench-ingest first: later ones use its output)
+	$(MAKE) bench-ingest
+	$(MAKE) bench-vocab
+	$(MAKE) bench-images
+	$(MAKE) bench-train
 
 clean: ## remove build/$(NAME)
 	rm -rf $(BUILD)

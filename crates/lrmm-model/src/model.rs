@@ -1,0 +1,428 @@
+//! The LRMM network (paper section 2), one small module per layer. `docs/model.md` maps each
+//! equation to the code below.
+
+use candle_core::{DType, Device, Tensor, D};
+
+use crate::config::{Activation, LossConfig, ModelConfig};
+use crate::data::DeviceBatch;
+use crate::init::{Init, ParamStore};
+use crate::lstm::Lstm;
+use crate::{Modality, Result};
+
+/// Sizes that come from the data rather than the config.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataDims {
+    /// Vocabulary size (ids 0..vocab_size; 0 is [PAD]).
+    pub vocab_size: usize,
+    /// Length of the CNN image feature (4096 for VGG fc6).
+    pub image_dim: usize,
+    /// Mean training rating: the scoring bias starts there.
+    pub rating_mean: f64,
+}
+
+/// `y = x W^T + b`, weights in PyTorch's [out, in] layout.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Linear {
+    fn new(store: &mut ParamStore, name: &str, n_in: usize, n_out: usize) -> Result<Self> {
+        let weight = store.add(
+            &format!("{name}.weight"),
+            &[n_out, n_in],
+            Init::Glorot {
+                fan_in: n_in,
+                fan_out: n_out,
+            },
+            true,
+        )?;
+        let bias = store.add(&format!("{name}.bias"), &[n_out], Init::Constant(0.0), true)?;
+        Ok(Self { weight, bias })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?)
+    }
+}
+
+/// Word embedding → LSTM → mean over the real tokens (eqs. 5–9).
+#[derive(Debug, Clone)]
+pub struct TextEncoder {
+    pub embedding: Tensor,
+    pub lstm: Lstm,
+}
+
+impl TextEncoder {
+    fn new(store: &mut ParamStore, name: &str, cfg: &ModelConfig, vocab: usize) -> Result<Self> {
+        let (e, h) = (cfg.word_dim, cfg.hidden);
+        // Unit-variance rows: Glorot over a 20k-word vocabulary would start every word near zero.
+        let embedding = store.add(
+            &format!("{name}.embedding"),
+            &[vocab, e],
+            Init::Uniform((3.0 / e as f64).sqrt()),
+            true,
+        )?;
+        let w_ih = store.add(
+            &format!("{name}.lstm.w_ih"),
+            &[4 * h, e],
+            Init::Glorot {
+                fan_in: e,
+                fan_out: 4 * h,
+            },
+            true,
+        )?;
+        let w_hh = store.add(
+            &format!("{name}.lstm.w_hh"),
+            &[4 * h, h],
+            Init::Orthogonal,
+            true,
+        )?;
+        // Forget-gate bias 1 (Gers et al.), the others 0: early gradients flow through the cell.
+        let bias_values: Vec<f64> = (0..4 * h)
+            .map(|k| if (h..2 * h).contains(&k) { 1.0 } else { 0.0 })
+            .collect();
+        let bias = store.add(
+            &format!("{name}.lstm.bias"),
+            &[4 * h],
+            Init::Values(bias_values),
+            true,
+        )?;
+        Ok(Self {
+            embedding,
+            lstm: Lstm {
+                w_ih,
+                w_hh,
+                bias,
+                implementation: cfg.lstm,
+            },
+        })
+    }
+
+    /// `tokens`: [B, T] u32, right-padded; `pool`: [B, 1, T] with 1/n on the n real tokens.
+    pub fn forward(&self, tokens: &Tensor, pool: &Tensor) -> Result<Tensor> {
+        let (b, t) = tokens.dims2()?;
+        let emb = self
+            .embedding
+            .index_select(&tokens.flatten_all()?, 0)?
+            .reshape((b, t, ()))?;
+        let states = self.lstm.forward(&emb)?;
+        // Eq. 9 as a batched matmul: padding has weight 0, so trailing [PAD]s change nothing.
+        Ok(pool.matmul(&states)?.squeeze(1)?)
+    }
+}
+
+/// Standardised CNN feature → d (eq. 10). tanh keeps e^v in the (−1, 1) range of the LSTM means.
+#[derive(Debug, Clone)]
+pub struct ImageEncoder {
+    pub proj: Linear,
+    /// Per-dimension mean and standard deviation of the training items' features (buffers).
+    pub feature_mean: Tensor,
+    pub feature_std: Tensor,
+}
+
+impl ImageEncoder {
+    pub fn forward(&self, features: &Tensor) -> Result<Tensor> {
+        let x = features
+            .broadcast_sub(&self.feature_mean)?
+            .broadcast_div(&self.feature_std)?;
+        Ok(self.proj.forward(&x)?.tanh()?)
+    }
+}
+
+/// One modality's sparse autoencoder (eqs. 17–18): it reads all four masked embeddings and
+/// reconstructs its own modality, so a dropped modality is imputed from the others.
+#[derive(Debug, Clone)]
+pub struct Autoencoder {
+    pub encoder: Linear,
+    pub decoder: Linear,
+}
+
+impl Autoencoder {
+    /// Returns (reconstruction [B, d], hidden activations [B, d_h]).
+    pub fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let hidden = candle_nn::ops::sigmoid(&self.encoder.forward(x)?)?;
+        let recon = self.decoder.forward(&hidden)?.tanh()?;
+        Ok((recon, hidden))
+    }
+}
+
+/// What one forward pass produces.
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// Predicted ratings [B], unclamped.
+    pub prediction: Tensor,
+    /// Modality embeddings e^g [B, d] before dropout, in [`Modality::ALL`] order.
+    pub embeddings: Vec<Tensor>,
+    /// Autoencoder reconstructions e^g_recon [B, d].
+    pub reconstructions: Vec<Tensor>,
+    /// Autoencoder hidden activations [B, d_h].
+    pub hidden: Vec<Tensor>,
+}
+
+/// The scalar loss and its parts (eq. 22 with uncertainty weights).
+#[derive(Debug, Clone)]
+pub struct LossParts {
+    pub total: Tensor,
+    /// Mean squared rating error (eq. 19 without the decay term, which the optimiser applies).
+    pub mse: Tensor,
+    /// Σ_g mean ‖e_recon^g − e^g‖² over samples whose modality g exists (eq. 21, first term).
+    pub recon: Tensor,
+    /// Σ_g H^g (eq. 20).
+    pub kl: Tensor,
+}
+
+/// The whole model.
+#[derive(Debug)]
+pub struct Lrmm {
+    pub config: ModelConfig,
+    pub dims: DataDims,
+    pub store: ParamStore,
+    pub text: Vec<TextEncoder>,
+    pub image: ImageEncoder,
+    pub autoencoders: Vec<Autoencoder>,
+    pub shared: Linear,
+    pub score: Linear,
+    /// log-variance weights of the two loss terms: α = exp(−s_reg), β = exp(−s_rec).
+    pub s_reg: Tensor,
+    pub s_rec: Tensor,
+    /// Cut the reconstruction loss off from the encoders (its targets and its inputs), so that it
+    /// trains the autoencoders only. True except in gradient checks, where the loss must be the
+    /// plain function of the weights that finite differences see.
+    pub stop_gradients: bool,
+}
+
+impl Lrmm {
+    /// Builds the model with seeded initial weights.
+    pub fn new(
+        config: &ModelConfig,
+        dims: DataDims,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let mut store = ParamStore::new(seed, dtype, device);
+        let d = config.hidden;
+        let text = [Modality::User, Modality::Item, Modality::Meta]
+            .iter()
+            .map(|m| TextEncoder::new(&mut store, m.name(), config, dims.vocab_size))
+            .collect::<Result<Vec<_>>>()?;
+        let proj = Linear::new(&mut store, "image.proj", dims.image_dim, d)?;
+        let feature_mean =
+            store.buffer("image.feature_mean", &[dims.image_dim], Init::Constant(0.0))?;
+        let feature_std =
+            store.buffer("image.feature_std", &[dims.image_dim], Init::Constant(1.0))?;
+        let image = ImageEncoder {
+            proj,
+            feature_mean,
+            feature_std,
+        };
+        let autoencoders = Modality::ALL
+            .iter()
+            .map(|m| {
+                Ok(Autoencoder {
+                    encoder: Linear::new(
+                        &mut store,
+                        &format!("ae.{}.encoder", m.name()),
+                        4 * d,
+                        config.ae_hidden,
+                    )?,
+                    decoder: Linear::new(
+                        &mut store,
+                        &format!("ae.{}.decoder", m.name()),
+                        config.ae_hidden,
+                        d,
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let shared = Linear::new(&mut store, "shared", 4 * d, config.shared_dim)?;
+        let score_w = store.add(
+            "score.weight",
+            &[1, config.shared_dim],
+            Init::Glorot {
+                fan_in: config.shared_dim,
+                fan_out: 1,
+            },
+            true,
+        )?;
+        let score_b = store.add("score.bias", &[1], Init::Constant(dims.rating_mean), true)?;
+        let s_reg = store.add("loss.s_reg", &[], Init::Constant(0.0), false)?;
+        let s_rec = store.add("loss.s_rec", &[], Init::Constant(0.0), false)?;
+        Ok(Self {
+            config: config.clone(),
+            dims,
+            store,
+            text,
+            image,
+            autoencoders,
+            shared,
+            score: Linear {
+                weight: score_w,
+                bias: score_b,
+            },
+            s_reg,
+            s_rec,
+            stop_gradients: true,
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        self.store.device()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.store.dtype()
+    }
+
+    /// Sets the image standardisation buffers (from the training items' features).
+    pub fn set_image_stats(&self, mean: &[f32], std: &[f32]) -> Result<()> {
+        let dev = self.device();
+        let set = |name: &str, v: &[f32]| -> Result<()> {
+            let t = Tensor::from_slice(v, v.len(), dev)?.to_dtype(self.dtype())?;
+            self.store.get(name).expect("buffer exists").var.set(&t)?;
+            Ok(())
+        };
+        set("image.feature_mean", mean)?;
+        set("image.feature_std", std)
+    }
+
+    /// One forward pass. Dropout is applied when the batch carries dropout masks (training).
+    pub fn forward(&self, batch: &DeviceBatch) -> Result<Forward> {
+        let mut embeddings = Vec::with_capacity(4);
+        for (g, enc) in self.text.iter().enumerate() {
+            embeddings.push(enc.forward(&batch.tokens[g], &batch.pool[g])?);
+        }
+        embeddings.push(self.image.forward(&batch.image)?);
+        // Dropout after the recurrent layer (text modalities), with masks drawn by the batcher.
+        let inputs = embeddings
+            .iter()
+            .enumerate()
+            .map(|(g, e)| match (&batch.dropout, g < 3) {
+                (Some(masks), true) => Ok(e.mul(&masks[g])?),
+                _ => Ok(e.clone()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // m-drop (eq. 15): a dropped or missing modality's embedding becomes zero.
+        let keep: Vec<Tensor> = (0..4)
+            .map(|g| batch.keep.narrow(1, g, 1))
+            .collect::<candle_core::Result<_>>()?;
+        let masked = inputs
+            .iter()
+            .zip(&keep)
+            .map(|(e, k)| e.broadcast_mul(k))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let ae_input = Tensor::cat(&masked, 1)?;
+        // The reconstruction loss sees the autoencoders applied to a detached copy of their input,
+        // so it trains the autoencoders only; the imputation path below stays end to end.
+        let loss_input = if self.stop_gradients && ae_input.track_op() {
+            Some(ae_input.detach())
+        } else {
+            None
+        };
+        let mut reconstructions = Vec::with_capacity(4);
+        let mut hidden = Vec::with_capacity(4);
+        let mut fused = Vec::with_capacity(4);
+        for (g, ae) in self.autoencoders.iter().enumerate() {
+            let (recon, h) = ae.forward(&ae_input)?;
+            // m-auto imputation: keep what is there, fill what is not with the reconstruction.
+            let one_minus_k = keep[g].affine(-1.0, 1.0)?;
+            fused.push(masked[g].add(&recon.broadcast_mul(&one_minus_k)?)?);
+            let (recon, h) = match &loss_input {
+                Some(x) => ae.forward(x)?,
+                None => (recon, h),
+            };
+            reconstructions.push(recon);
+            hidden.push(h);
+        }
+        let joint = Tensor::cat(&fused, 1)?;
+        let shared = self.shared.forward(&joint)?;
+        let shared = match self.config.shared_activation {
+            Activation::Tanh => shared.tanh()?,
+            Activation::Relu => shared.relu()?,
+        };
+        let prediction = self.score.forward(&shared)?.squeeze(1)?;
+        Ok(Forward {
+            prediction,
+            embeddings,
+            reconstructions,
+            hidden,
+        })
+    }
+
+    /// The training objective. α = exp(−s_reg), β = exp(−s_rec) are learned, and the +s terms
+    /// keep them from collapsing to zero (homoscedastic uncertainty weighting, Kendall et al. 2018).
+    pub fn loss(&self, out: &Forward, batch: &DeviceBatch, cfg: &LossConfig) -> Result<LossParts> {
+        let mse = out.prediction.sub(&batch.ratings)?.sqr()?.mean_all()?;
+        let mut recon = Tensor::zeros((), self.dtype(), self.device())?;
+        let mut kl = recon.clone();
+        for g in 0..4 {
+            let target = if self.stop_gradients {
+                out.embeddings[g].detach()
+            } else {
+                out.embeddings[g].clone()
+            };
+            let per_sample = out.reconstructions[g].sub(&target)?.sqr()?.sum(D::Minus1)?;
+            let avail = batch.available.narrow(1, g, 1)?.squeeze(1)?;
+            let count = avail.sum_all()?.maximum(1.0)?;
+            recon = recon.add(&per_sample.mul(&avail)?.sum_all()?.div(&count)?)?;
+            kl = kl.add(&sparsity_penalty(&out.hidden[g], cfg.sparsity_target)?)?;
+        }
+        let rec_total = recon.add(&kl.affine(cfg.sparsity_weight, 0.0)?)?;
+        let total = self
+            .s_reg
+            .neg()?
+            .exp()?
+            .mul(&mse)?
+            .add(&self.s_reg)?
+            .add(&self.s_rec.neg()?.exp()?.mul(&rec_total)?)?
+            .add(&self.s_rec)?;
+        Ok(LossParts {
+            total,
+            mse,
+            recon,
+            kl,
+        })
+    }
+}
+
+/// Eq. 20: Σ_i ρ log(ρ/ρ̂_i) + (1−ρ) log((1−ρ)/(1−ρ̂_i)), ρ̂_i the batch mean of hidden unit i.
+pub fn sparsity_penalty(hidden: &Tensor, rho: f64) -> Result<Tensor> {
+    let rho_hat = hidden.mean(0)?.clamp(1e-6, 1.0 - 1e-6)?;
+    let a = rho_hat.log()?.affine(-rho, rho * rho.ln())?;
+    let b = rho_hat
+        .affine(-1.0, 1.0)?
+        .log()?
+        .affine(-(1.0 - rho), (1.0 - rho) * (1.0 - rho).ln())?;
+    Ok(a.add(&b)?.sum_all()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kl_penalty_matches_hand_computation() {
+        // Two hidden units over three samples: ρ̂ = (0.1, 0.5).
+        let h = Tensor::new(&[[0.1f64, 0.2], [0.05, 0.8], [0.15, 0.5]], &Device::Cpu).unwrap();
+        let rho: f64 = 0.05;
+        let kl = |p: f64| rho * (rho / p).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - p)).ln();
+        let want = kl(0.1) + kl(0.5);
+        let got = sparsity_penalty(&h, rho)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        // At ρ̂ = ρ the penalty vanishes.
+        let h = Tensor::new(&[[0.05f64], [0.05]], &Device::Cpu).unwrap();
+        assert!(
+            sparsity_penalty(&h, rho)
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap()
+                .abs()
+                < 1e-12
+        );
+    }
+}

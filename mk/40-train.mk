@@ -1,0 +1,41 @@
+# Training: token ids + image features → build/$(NAME)/model/{model.safetensors,config.json,train_log.csv}
+# (docs/model.md). Early stopping on the validation split; an interrupted run resumes from its
+# checkpoint in build/$(NAME)/model/.
+#   TRAIN_FLAGS  extra lrmm-train flags, e.g. "--leak-target" (the paper's documents) or "--max-epochs 5"
+#   DEVICE       cpu (default) or cuda (needs a `--features cuda` build, see ../shared/gpu/README.md)
+
+TRAIN_FLAGS ?=
+DEVICE ?= cpu
+SHARED ?= ../shared
+MODEL_DIR := $(BUILD)/model
+TRAIN_INPUTS := $(BUILD)/interactions.parquet $(BUILD)/review_tokens.parquet $(BUILD)/item_tokens.parquet \
+	$(BUILD)/tokenizer.json $(BUILD)/image_features.safetensors
+TRAIN_ARGS := --config $(CONFIG) --seed $(SEED) --device $(DEVICE) $(TRAIN_FLAGS)
+
+$(BIN)/lrmm-train $(BIN)/lrmm-bench-train &: $(RUST_SOURCES)
+	$(CARGO) build --release -p lrmm-model
+
+$(BUILD)/.train.args: FORCE
+	$(call remember,$@,$(TRAIN_ARGS))
+
+# model.safetensors is written last, after config.json and train_log.csv.
+$(MODEL_DIR)/model.safetensors: $(TRAIN_INPUTS) $(CONFIG) $(BIN)/lrmm-train $(BUILD)/.train.args
+	$(BIN)/lrmm-train --data $(BUILD) --out $(MODEL_DIR) $(TRAIN_ARGS)
+
+.PHONY: train bench-train
+train: $(MODEL_DIR)/model.safetensors ## train LRMM on build/$(NAME) with CONFIG (SEED, DEVICE, TRAIN_FLAGS)
+
+ALL_TARGETS += $(MODEL_DIR)/model.safetensors
+
+# Throughput at the paper's shapes (batch 256, L 100, LSTM 256, AE 1024, embedding 128, vocab 20k)
+# on synthetic batches: one JSON line per implementation, then PyTorch's reference line.
+# The stepwise (stock candle ops) LSTM takes minutes per step on a CPU: BENCH_STEPWISE=1 adds it.
+BENCH_STEPS ?= 3
+BENCH_STEPWISE ?= $(if $(filter cuda,$(DEVICE)),1,0)
+bench-train: $(BIN)/lrmm-bench-train ## train/infer samples/s of LRMM (candle) beside PyTorch, JSON lines
+	$(BIN)/lrmm-bench-train --lstm fused --device $(DEVICE) --steps $(BENCH_STEPS)
+	@if [ "$(BENCH_STEPWISE)" = 1 ]; then $(BIN)/lrmm-bench-train --lstm stepwise --device $(DEVICE) --steps 1; \
+	else echo "bench-train: stepwise LSTM skipped (about 150 s per training step on 2 CPU cores); BENCH_STEPWISE=1 runs it"; fi
+	@if python3 -c 'import torch' 2>/dev/null; then \
+		python3 $(SHARED)/bench/lrmm_torch.py --device $(DEVICE) --steps $(BENCH_STEPS); \
+	else echo "bench-train: no PyTorch line: python3 cannot import torch"; fi
