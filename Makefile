@@ -56,7 +56,7 @@ FORCE:
 
 .PHONY: help all test build bench clean
 help: ## list targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 # Binaries are built once, in the release profile; tests reuse the same compiled dependencies.
 $(BIN)/.stamp: $(RUST_SOURCES)

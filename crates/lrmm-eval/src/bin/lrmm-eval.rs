@@ -1,0 +1,176 @@
+//! Evaluates a dataset's test split: the Surprise-equivalent baselines and, given a trained
+//! model, LRMM with all modalities (+F) and each one removed (−U, −O, −M, −V), on all / warm /
+//! cold-item / cold-user test rows. Writes metrics.json, metrics.md, predictions.parquet and
+//! examples.md (docs/evaluation.md).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use lrmm_core::{ArtifactDir, Split};
+use lrmm_eval::baselines::BaselineKind;
+use lrmm_eval::data::Ratings;
+use lrmm_eval::evaluate::{self, EvalOptions, RatingModel};
+use lrmm_eval::output::{self, EvalPaths};
+use lrmm_eval::report;
+
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Dataset artifact folder (build/<NAME>) holding interactions.parquet.
+    #[arg(long)]
+    data: PathBuf,
+    /// Trained model folder (build/<NAME>/model). Without it only the baselines are evaluated.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output folder [default: --data].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Cut-off of Recall@K and NDCG@K.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// A test item counts as relevant for Recall@K when its rating is at least this.
+    #[arg(long, default_value_t = 4.0)]
+    relevance_threshold: f32,
+    /// Seeds the baselines' initial factors and the choice of example rows.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Baselines to fit, comma-separated (offset,bias,nmf,svd,svdpp), or "none".
+    #[arg(long, default_value = "offset,bias,nmf,svd,svdpp")]
+    baselines: String,
+    /// Number of example predictions in examples.md (the paper's Table 5).
+    #[arg(long, default_value_t = 5)]
+    examples: usize,
+    /// Also draw the paper's Figure 5 (embeddings_tsne.png): t-SNE of each modality's embeddings
+    /// and their autoencoder reconstructions for this many random test rows (needs --model).
+    #[arg(long, value_name = "N")]
+    tsne: Option<usize>,
+    /// Split to evaluate: test, or valid (to inspect a model without looking at test).
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Device for LRMM inference: cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+fn parse_baselines(list: &str) -> anyhow::Result<Vec<BaselineKind>> {
+    if list == "none" {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .map(|k| BaselineKind::parse(k.trim()).with_context(|| format!("unknown baseline `{k}` (offset, bias, nmf, svd, svdpp)")))
+        .collect()
+}
+
+#[cfg(feature = "lrmm")]
+type Model = lrmm_eval::lrmm::LrmmModel;
+
+#[cfg(feature = "lrmm")]
+fn load_model(args: &Args, model: &std::path::Path) -> anyhow::Result<Model> {
+    let device = lrmm_eval::lrmm::device(&args.device)?;
+    Model::load(model, &args.data, &device)
+}
+
+/// Figure 5: per modality, t-SNE of the embeddings (where the modality exists) and the
+/// reconstructions of `n` seeded random test rows, embedded jointly.
+#[cfg(feature = "lrmm")]
+fn draw_tsne(model: &Model, test_rows: &[usize], n: usize, seed: u64, out: &std::path::Path) -> anyhow::Result<()> {
+    use lrmm_eval::plots::{embedding_scatter, ScatterPanel};
+    use lrmm_eval::tsne::{tsne, TsneParams};
+    let mut rows = test_rows.to_vec();
+    lrmm_core::SeededRng::derive(seed, "tsne-rows").shuffle(&mut rows);
+    rows.truncate(n);
+    rows.sort_unstable();
+    let emb = model.embeddings(&rows, &[])?;
+    let mut panels = Vec::new();
+    for m in &emb.modalities {
+        let vectors = |flat: &[f32]| -> Vec<Vec<f64>> {
+            flat.chunks(emb.dim).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect()
+        };
+        let embedded: Vec<Vec<f64>> =
+            vectors(&m.embedding).into_iter().zip(&m.available).filter(|(_, &a)| a).map(|(v, _)| v).collect();
+        let reconstructed = vectors(&m.reconstruction);
+        let n_embedded = embedded.len();
+        let points: Vec<Vec<f64>> = embedded.into_iter().chain(reconstructed).collect();
+        let params = TsneParams { perplexity: 30f64.min(points.len() as f64 / 4.0), ..TsneParams::default() };
+        let y = tsne(&points, &params, seed);
+        panels.push(ScatterPanel {
+            title: format!("{:?} ({} embeddings, {} reconstructions)", m.modality, n_embedded, y.len() - n_embedded),
+            embeddings: y[..n_embedded].to_vec(),
+            reconstructions: y[n_embedded..].to_vec(),
+        });
+    }
+    embedding_scatter(out, &panels)?;
+    tracing::info!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Without the `lrmm` feature no model can be loaded.
+#[cfg(not(feature = "lrmm"))]
+enum Model {}
+
+#[cfg(not(feature = "lrmm"))]
+impl RatingModel for Model {
+    fn predict(&self, _: &[usize], _: &[lrmm_eval::evaluate::Modality]) -> anyhow::Result<Vec<f32>> {
+        match *self {}
+    }
+}
+
+#[cfg(not(feature = "lrmm"))]
+fn load_model(_: &Args, model: &std::path::Path) -> anyhow::Result<Model> {
+    anyhow::bail!("cannot evaluate {}: lrmm-eval was built without the `lrmm` feature", model.display())
+}
+
+fn main() -> anyhow::Result<()> {
+    lrmm_core::logging::init();
+    let args = Args::parse();
+    let options = EvalOptions {
+        k: args.k,
+        relevance_threshold: args.relevance_threshold,
+        seed: args.seed,
+        baselines: parse_baselines(&args.baselines)?,
+        n_examples: args.examples,
+        split: match args.split.as_str() {
+            "test" => Split::Test,
+            "valid" => Split::Valid,
+            other => anyhow::bail!("--split must be test or valid, not `{other}`"),
+        },
+        ..EvalOptions::default()
+    };
+    let artifacts = ArtifactDir::new(&args.data);
+    let ratings = Ratings::from_parquet(&artifacts.interactions())?;
+    let model = args.model.as_deref().map(|m| load_model(&args, m)).transpose()?;
+    let status = match &args.model {
+        Some(m) => format!("evaluated ({})", m.display()),
+        None => "not evaluated: no --model given".to_string(),
+    };
+    let predictions = evaluate::predict_test(&ratings, model.as_ref().map(|m| m as &dyn RatingModel), &options)?;
+    let dataset = args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let metrics = evaluate::metrics_report(&dataset, &ratings, &predictions, &status, &options);
+
+    let out_dir = args.out.clone().unwrap_or_else(|| args.data.clone());
+    let paths = EvalPaths::new(&out_dir);
+    if let Some(n) = args.tsne {
+        #[cfg(feature = "lrmm")]
+        {
+            let model = model.as_ref().context("--tsne needs --model")?;
+            std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+            draw_tsne(model, &predictions.rows, n, options.seed, &out_dir.join("embeddings_tsne.png"))?;
+        }
+        #[cfg(not(feature = "lrmm"))]
+        anyhow::bail!("--tsne {n} needs lrmm-eval built with the `lrmm` feature");
+    }
+    output::write_predictions(&paths.predictions(), &predictions)?;
+    let labels = output::item_labels(&artifacts.items());
+    let rows = evaluate::example_rows(&predictions, options.n_examples, options.seed);
+    let examples = report::examples_markdown(&predictions, &rows, |i| labels.get(&i).cloned().unwrap_or_else(|| format!("item {i}")));
+    output::write_text(&paths.examples_md(), &format!("# Example predictions ({dataset})\n\n{examples}"))?;
+    // metrics.json last: it is the make target, so it only appears once everything else is written.
+    output::write_metrics(&paths, &metrics)?;
+    for (title, is_lrmm, key) in report::model_rows(&metrics) {
+        let e = if is_lrmm { &metrics.lrmm[&key] } else { &metrics.baselines[&key] };
+        tracing::info!("{title:10} RMSE {:.4} MAE {:.4} (n={})", e.rmse.unwrap_or(f64::NAN), e.mae.unwrap_or(f64::NAN), e.n);
+    }
+    tracing::info!("wrote {}", paths.metrics_json().display());
+    Ok(())
+}

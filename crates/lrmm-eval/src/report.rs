@@ -1,0 +1,230 @@
+//! Markdown renderings of `metrics.json`: the paper's Table 2 (models × test subsets), example
+//! predictions like its Table 5, and the mean ± std table over several seeds.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::baselines::BaselineKind;
+use crate::data::Subset;
+use crate::evaluate::{Entry, MetricsReport, Predictions, SETTINGS};
+
+fn cell(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"))
+}
+
+/// The model rows of a table, in the paper's order, with their display names; only models
+/// present in `report`.
+pub fn model_rows(report: &MetricsReport) -> Vec<(String, bool, String)> {
+    let mut rows = Vec::new();
+    for kind in BaselineKind::ALL {
+        if report.baselines.contains_key(kind.key()) {
+            rows.push((kind.title().to_string(), false, kind.key().to_string()));
+        }
+    }
+    for s in SETTINGS {
+        if report.lrmm.contains_key(s.key) {
+            rows.push((format!("LRMM({})", s.key), true, s.key.to_string()));
+        }
+    }
+    rows
+}
+
+fn lookup<'a>(report: &'a MetricsReport, subset: &str, is_lrmm: bool, key: &str) -> Option<&'a Entry> {
+    let s = report.subsets.get(subset)?;
+    if is_lrmm {
+        s.lrmm.get(key)
+    } else {
+        s.baselines.get(key)
+    }
+}
+
+/// Table 2 of the paper for one run: RMSE and MAE on every test subset, and the ranking
+/// metrics on the whole test set.
+pub fn metrics_markdown(report: &MetricsReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Evaluation of `{}` (seed {})\n", report.dataset, report.seed);
+    let _ = writeln!(
+        md,
+        "{} training and {} {} ratings. LRMM: {}. '+F': all modalities; '-X': modality X removed at \
+         inference (U user reviews, O item reviews, M metadata, V image). Recall@{k} and NDCG@{k} rank each \
+         user's test items; relevant = rating ≥ {}.\n",
+        report.n_train, report.n_test, report.split, report.lrmm_status, report.relevance_threshold, k = report.k
+    );
+    let mut header = String::from("| Model |");
+    let mut rule = String::from("|---|");
+    for subset in Subset::ALL {
+        let n = report.subsets.get(subset.key()).map_or(0, |s| s.n);
+        let _ = write!(header, " RMSE {t} (n={n}) | MAE {t} |", t = subset.title());
+        rule.push_str("---:|---:|");
+    }
+    let _ = write!(header, " Recall@{k} | NDCG@{k} |", k = report.k);
+    rule.push_str("---:|---:|");
+    let _ = writeln!(md, "{header}\n{rule}");
+    for (title, is_lrmm, key) in model_rows(report) {
+        let mut line = format!("| {title} |");
+        for subset in Subset::ALL {
+            let e = lookup(report, subset.key(), is_lrmm, &key);
+            let _ = write!(line, " {} | {} |", cell(e.and_then(|e| e.rmse)), cell(e.and_then(|e| e.mae)));
+        }
+        let e = lookup(report, Subset::All.key(), is_lrmm, &key);
+        let _ = write!(line, " {} | {} |", cell(e.and_then(|e| e.recall_at_k)), cell(e.and_then(|e| e.ndcg_at_k)));
+        let _ = writeln!(md, "{line}");
+    }
+    md
+}
+
+/// Example predictions like the paper's Table 5: the true rating and each LRMM setting (or,
+/// without LRMM, each baseline) for the chosen test rows. `label` names a row's item.
+pub fn examples_markdown(p: &Predictions, rows: &[usize], label: impl Fn(u32) -> String) -> String {
+    let columns: Vec<(String, &Vec<f32>)> = if p.lrmm.is_empty() {
+        BaselineKind::ALL
+            .iter()
+            .filter_map(|k| p.baselines.get(k.key()).map(|v| (k.title().to_string(), v)))
+            .collect()
+    } else {
+        SETTINGS.iter().filter_map(|s| p.lrmm.get(s.key).map(|v| (s.key.to_string(), v))).collect()
+    };
+    let mut md = String::from("| Row | Item | T |");
+    let mut rule = String::from("|---:|---|---:|");
+    for (name, _) in &columns {
+        let _ = write!(md, " {name} |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(md, "\n{rule}");
+    for &r in rows {
+        let _ = write!(md, "| {} | {} | {} |", p.rows[r], label(p.item[r]).replace('|', "/"), p.truth[r]);
+        for (_, v) in &columns {
+            let _ = write!(md, " {:.2} |", v[r]);
+        }
+        md.push('\n');
+    }
+    md
+}
+
+/// Mean and population standard deviation of the present values.
+pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    Some((mean, var.sqrt()))
+}
+
+/// One cell of an aggregated table, kept for `table.json` next to the Markdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregateCell {
+    pub model: String,
+    pub subset: String,
+    pub metric: String,
+    pub mean: f64,
+    pub std: f64,
+    pub runs: usize,
+}
+
+/// Table 2 over several runs (seeds): mean ± std of RMSE and MAE per model and subset.
+pub fn aggregate_markdown(title: &str, reports: &[MetricsReport], subsets: &[Subset]) -> (String, Vec<AggregateCell>) {
+    let mut md = String::new();
+    let mut cells = Vec::new();
+    let _ = writeln!(md, "# {title}\n");
+    let seeds: Vec<String> = reports.iter().map(|r| format!("{} (seed {})", r.dataset, r.seed)).collect();
+    let _ = writeln!(md, "Mean ± std over {} run(s): {}.\n", reports.len(), seeds.join(", "));
+    let Some(first) = reports.first() else {
+        return (md, cells);
+    };
+    let mut header = String::from("| Model |");
+    let mut rule = String::from("|---|");
+    for s in subsets {
+        let _ = write!(header, " RMSE {t} | MAE {t} |", t = s.title());
+        rule.push_str("---:|---:|");
+    }
+    let _ = writeln!(md, "{header}\n{rule}");
+    for (title, is_lrmm, key) in model_rows(first) {
+        let mut line = format!("| {title} |");
+        for s in subsets {
+            for (metric, get) in [("rmse", (|e: &Entry| e.rmse) as fn(&Entry) -> Option<f64>), ("mae", |e: &Entry| e.mae)] {
+                let values: Vec<f64> =
+                    reports.iter().filter_map(|r| lookup(r, s.key(), is_lrmm, &key).and_then(get)).collect();
+                match mean_std(&values) {
+                    Some((mean, std)) => {
+                        // A subset can be empty in some runs (no cold user in that split): say so.
+                        let partial = if values.len() < reports.len() {
+                            format!(" ({}/{} runs)", values.len(), reports.len())
+                        } else {
+                            String::new()
+                        };
+                        let _ = write!(line, " {mean:.3} ± {std:.3}{partial} |");
+                        cells.push(AggregateCell {
+                            model: title.clone(),
+                            subset: s.key().to_string(),
+                            metric: metric.to_string(),
+                            mean,
+                            std,
+                            runs: values.len(),
+                        });
+                    }
+                    None => line.push_str(" – |"),
+                }
+            }
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    (md, cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn report(seed: u64, rmse: f64) -> MetricsReport {
+        let e = Entry { rmse: Some(rmse), mae: Some(rmse / 2.0), n: 10, recall_at_k: None, ndcg_at_k: Some(1.0) };
+        let map: BTreeMap<String, Entry> = [("offset".to_string(), e)].into();
+        let lrmm: BTreeMap<String, Entry> = [("+F".to_string(), e)].into();
+        let subsets = Subset::ALL
+            .iter()
+            .map(|s| {
+                let sr = crate::evaluate::SubsetReport { n: 10, lrmm: lrmm.clone(), baselines: map.clone() };
+                (s.key().to_string(), sr)
+            })
+            .collect();
+        MetricsReport {
+            dataset: "d".into(),
+            split: "test".into(),
+            seed,
+            k: 10,
+            relevance_threshold: 4.0,
+            n_train: 80,
+            n_test: 10,
+            lrmm_status: "evaluated".into(),
+            lrmm,
+            baselines: map,
+            subsets,
+        }
+    }
+
+    #[test]
+    fn aggregate_gives_mean_and_std_per_model() {
+        let (md, cells) = aggregate_markdown("T2", &[report(1, 1.0), report(2, 0.8), report(3, 0.9)], &[Subset::All]);
+        assert!(md.contains("| Offset | 0.900 ± 0.082 | 0.450 ± 0.041 |"), "{md}");
+        assert!(md.contains("| LRMM(+F) |"), "{md}");
+        let c = cells.iter().find(|c| c.model == "Offset" && c.metric == "rmse").unwrap();
+        assert_eq!(c.runs, 3);
+        assert!((c.std - (0.02f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn table_lists_models_in_paper_order_with_missing_cells_dashed() {
+        let mut r = report(1, 1.0);
+        r.subsets.get_mut("cold_user").unwrap().lrmm.clear();
+        let md = metrics_markdown(&r);
+        let offset = md.find("| Offset |").unwrap();
+        let lrmm = md.find("| LRMM(+F) |").unwrap();
+        assert!(offset < lrmm);
+        let lrmm_line = md[lrmm..].lines().next().unwrap();
+        // Two for the emptied cold-user cells, one for Recall@K (no relevant item in the fixture).
+        assert_eq!(lrmm_line.matches('–').count(), 3, "{lrmm_line}");
+    }
+}
