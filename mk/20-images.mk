@@ -11,7 +11,10 @@ ifneq ($(MCAULEY_FEATURES),)
 IMAGES_ARGS := --mcauley $(MCAULEY_FEATURES) $(IMAGES_FLAGS)
 IMAGES_INPUTS := $(MCAULEY_FEATURES)
 else
-IMAGES_ARGS := --images $(IMAGES) $(if $(VGG_WEIGHTS),--weights $(VGG_WEIGHTS)) --seed $(SEED) $(IMAGES_FLAGS)
+# No IMAGES (a real category without photos): an empty folder, so every item's image is
+# "missing" — a missing modality, which the model handles — and the DAG stays the same.
+IMAGES_DIR := $(if $(IMAGES),$(IMAGES),$(BUILD)/no-images)
+IMAGES_ARGS := --images $(IMAGES_DIR) $(if $(VGG_WEIGHTS),--weights $(VGG_WEIGHTS)) --seed $(SEED) $(IMAGES_FLAGS)
 # The folder (its mtime changes when files come or go) and every file in it; a generated folder
 # appears together with $(REVIEWS), which items.parquet already waits for.
 IMAGES_INPUTS := $(wildcard $(IMAGES) $(IMAGES)/*) $(VGG_WEIGHTS)
@@ -25,6 +28,7 @@ $(BUILD)/.images.args: FORCE
 
 # The features file is written last, so it is the target; the status table comes with it.
 $(BUILD)/image_features.safetensors: $(BUILD)/items.parquet $(IMAGES_INPUTS) $(BIN)/lrmm-images $(BUILD)/.images.args
+	$(if $(IMAGES),,@mkdir -p $(BUILD)/no-images)
 	$(BIN)/lrmm-images --out $(BUILD) $(IMAGES_ARGS)
 $(BUILD)/image_status.parquet: $(BUILD)/image_features.safetensors
 
