@@ -44,16 +44,38 @@ pub fn check_schema(path: &Path, df: &DataFrame, schema: Schema) -> Result<()> {
 
 /// Writes `df` to `path` atomically (temporary file, then rename), zstd-compressed.
 pub fn write_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_batches_atomic(path, ParquetCompression::Zstd(None), std::iter::once(Ok(df.clone())))
+}
+
+/// Writes each frame of `batches` as a row group of one Parquet file, atomically: a large
+/// table is never held whole, and a failed batch leaves no file behind. All frames must share
+/// the first one's schema; an empty iterator is an error.
+pub fn write_batches_atomic(
+    path: &Path,
+    compression: ParquetCompression,
+    batches: impl IntoIterator<Item = PolarsResult<DataFrame>>,
+) -> Result<()> {
     let mut failure = None;
     let result = crate::atomic::write_atomic(path, |w| {
-        ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(df)
-            .map(|_| ())
-            .map_err(|e| {
-                failure = Some(e.to_string());
-                std::io::Error::other("parquet write failed")
-            })
+        let written = (|| -> PolarsResult<()> {
+            let mut batches = batches.into_iter();
+            let first = batches
+                .next()
+                .unwrap_or_else(|| Err(polars_err!(NoData: "no rows to write")))?;
+            let mut writer = ParquetWriter::new(&mut *w)
+                .with_compression(compression)
+                .batched(first.schema())?;
+            writer.write_batch(&first)?;
+            for batch in batches {
+                writer.write_batch(&batch?)?;
+            }
+            writer.finish()?;
+            Ok(())
+        })();
+        written.map_err(|e| {
+            failure = Some(e.to_string());
+            std::io::Error::other("parquet write failed")
+        })
     });
     match (result, failure) {
         (Ok(()), _) => Ok(()),

@@ -209,33 +209,11 @@ impl Dataset {
             )
         };
         let n = self.rows.len();
-        let mut failure = None;
-        let written = lrmm_core::atomic::write_atomic(path, |w| {
-            let result = (|| -> PolarsResult<()> {
-                let first = chunk(0..n.min(REVIEW_CHUNK))?;
-                // zstd level 1: review text is most of the bytes, and level 1 compresses it
-                // nearly as well as the default level 3 in a fraction of the time.
-                let mut writer = ParquetWriter::new(&mut *w)
-                    .with_compression(ParquetCompression::Zstd(Some(polars::polars_utils::compression::ZstdLevel::try_new(1)?)))
-                    .batched(first.schema())?;
-                writer.write_batch(&first)?;
-                let mut start = REVIEW_CHUNK;
-                while start < n {
-                    writer.write_batch(&chunk(start..n.min(start + REVIEW_CHUNK))?)?;
-                    start += REVIEW_CHUNK;
-                }
-                writer.finish()?;
-                Ok(())
-            })();
-            result.map_err(|e| {
-                failure = Some(e.to_string());
-                std::io::Error::other("parquet write failed")
-            })
-        });
-        match (written, failure) {
-            (Ok(()), _) => Ok(()),
-            (Err(_), Some(message)) => Err(IngestError::Table { table: "reviews", message }),
-            (Err(e), None) => Err(e.into()),
-        }
+        // zstd level 1: review text is most of the bytes, and level 1 compresses it nearly as
+        // well as the default level in a fraction of the time.
+        let level = polars::polars_utils::compression::ZstdLevel::try_new(1).map_err(IngestError::table("reviews"))?;
+        let chunks = (0..n.max(1)).step_by(REVIEW_CHUNK).map(|start| chunk(start..n.min(start + REVIEW_CHUNK)));
+        lrmm_core::parquet::write_batches_atomic(path, ParquetCompression::Zstd(Some(level)), chunks)?;
+        Ok(())
     }
 }
