@@ -38,6 +38,8 @@ pub struct IngestOptions {
     pub sample_users: Option<usize>,
     /// Read only the first N lines of the review file (smoke runs).
     pub head: Option<u64>,
+    /// Keep at most N training reviews per item (item cold start, the paper's Figure 4).
+    pub max_train_per_item: Option<usize>,
     pub skip_bad_lines: bool,
 }
 
@@ -53,6 +55,7 @@ impl IngestOptions {
             k_core: None,
             sample_users: None,
             head: None,
+            max_train_per_item: None,
             skip_bad_lines: false,
         }
     }
@@ -70,6 +73,8 @@ pub struct IngestSummary {
     pub review_lines_skipped: Skipped,
     pub duplicate_pairs_dropped: usize,
     pub removed_by_sample_or_k_core: usize,
+    /// Training reviews dropped by `--max-train-per-item`.
+    pub train_reviews_dropped_by_cap: usize,
     pub interactions: usize,
     pub users: usize,
     pub items: usize,
@@ -109,6 +114,7 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     if let Some(k) = opts.k_core {
         rows = filter::k_core(&table, rows, k);
     }
+    let deduped_and_filtered = rows.len();
     if rows.is_empty() {
         return Err(IngestError::Invalid(format!(
             "{}: no interaction is left after deduplication/sampling/k-core",
@@ -136,7 +142,8 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
         None => None,
     };
 
-    let dataset = tables::Dataset::build(&table, rows, opts.fractions, opts.mode, opts.seed);
+    let dataset = tables::Dataset::build(&table, rows, opts.fractions, opts.mode, opts.seed, opts.max_train_per_item);
+    let capped = deduped_and_filtered - dataset.rows.len();
     let artifacts = ArtifactDir::new(&opts.out);
     artifacts.create()?;
     let staging = tempfile::Builder::new()
@@ -161,7 +168,8 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
         review_lines,
         review_lines_skipped: skipped,
         duplicate_pairs_dropped: duplicates,
-        removed_by_sample_or_k_core: deduped - dataset.rows.len(),
+        removed_by_sample_or_k_core: deduped - deduped_and_filtered,
+        train_reviews_dropped_by_cap: capped,
         interactions: dataset.rows.len(),
         users: dataset.n_users,
         items: dataset.n_items,

@@ -51,6 +51,10 @@ struct Args {
     /// Read only the first N lines of the review file (for smoke runs).
     #[arg(long, value_name = "N")]
     head: Option<u64>,
+    /// Keep at most N training reviews per item, chosen at random by --seed; the others are
+    /// dropped and valid/test are unchanged (item cold start: N = 5, 1, 0 in the paper's Fig. 4).
+    #[arg(long, value_name = "N")]
+    max_train_per_item: Option<usize>,
     /// Count, report and skip malformed lines instead of stopping at the first one.
     #[arg(long)]
     skip_bad_lines: bool,
@@ -86,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         k_core: args.k_core,
         sample_users: args.sample_users,
         head: args.head,
+        max_train_per_item: args.max_train_per_item,
         skip_bad_lines: args.skip_bad_lines,
     };
     ingest(&options).context("ingestion failed")?;

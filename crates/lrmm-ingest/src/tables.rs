@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use lrmm_core::{schema, ArtifactDir, Split};
+use lrmm_core::{schema, ArtifactDir, SeededRng, Split};
 
 use crate::error::{IngestError, Result};
 use crate::read::{MetaRead, ReviewTable};
@@ -41,6 +41,14 @@ pub struct MetaCounts {
     pub with_image_url: usize,
 }
 
+fn retain_unmarked<T>(values: &mut Vec<T>, drop: &[bool]) {
+    let mut k = 0;
+    values.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
+}
+
 /// Dense ids in the sort order of the original strings, so ids do not depend on line order.
 fn dense_ids(used: impl Iterator<Item = u32>, names: &[String]) -> (Vec<u32>, Vec<u32>) {
     let mut present = vec![false; names.len()];
@@ -57,7 +65,16 @@ fn dense_ids(used: impl Iterator<Item = u32>, names: &[String]) -> (Vec<u32>, Ve
 }
 
 impl Dataset {
-    pub fn build(table: &ReviewTable, rows: Vec<usize>, fractions: SplitFractions, mode: SplitMode, seed: u64) -> Self {
+    /// `max_train_per_item`: keep at most this many training reviews per item (a seeded
+    /// choice) and drop the rest, leaving valid and test untouched — the paper's Figure 4.
+    pub fn build(
+        table: &ReviewTable,
+        rows: Vec<usize>,
+        fractions: SplitFractions,
+        mode: SplitMode,
+        seed: u64,
+        max_train_per_item: Option<usize>,
+    ) -> Self {
         let (user_of, user_source) = dense_ids(rows.iter().map(|&r| table.user[r]), &table.users.names);
         let (item_of, item_source) = dense_ids(rows.iter().map(|&r| table.item[r]), &table.items.names);
         let mut rows = rows;
@@ -69,7 +86,7 @@ impl Dataset {
         let user_id: Vec<u32> = rows.iter().map(|&r| user_of[table.user[r] as usize]).collect();
         let item_id: Vec<u32> = rows.iter().map(|&r| item_of[table.item[r] as usize]).collect();
         let splits = assign_splits(&item_id, item_source.len(), fractions, mode, seed);
-        Self {
+        let mut dataset = Self {
             rows,
             user_id,
             item_id,
@@ -78,7 +95,34 @@ impl Dataset {
             n_items: item_source.len(),
             user_source,
             item_source,
+        };
+        if let Some(cap) = max_train_per_item {
+            dataset.cap_train_per_item(cap, seed);
         }
+        dataset
+    }
+
+    fn cap_train_per_item(&mut self, cap: usize, seed: u64) {
+        let mut train_rows: Vec<Vec<usize>> = vec![Vec::new(); self.n_items];
+        for (k, split) in self.splits.iter().enumerate() {
+            if *split == Split::Train {
+                train_rows[self.item_id[k] as usize].push(k);
+            }
+        }
+        let mut rng = SeededRng::derive(seed, "max-train-per-item");
+        let mut drop = vec![false; self.rows.len()];
+        for rows in &mut train_rows {
+            if rows.len() > cap {
+                rng.shuffle(rows);
+                for &k in &rows[cap..] {
+                    drop[k] = true;
+                }
+            }
+        }
+        retain_unmarked(&mut self.rows, &drop);
+        retain_unmarked(&mut self.user_id, &drop);
+        retain_unmarked(&mut self.item_id, &drop);
+        retain_unmarked(&mut self.splits, &drop);
     }
 
     fn split_column(&self, range: std::ops::Range<usize>) -> Column {

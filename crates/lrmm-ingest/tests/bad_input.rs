@@ -219,3 +219,40 @@ fn head_reads_only_the_first_lines() {
     let summary = ingest(&options).unwrap();
     assert_eq!((summary.review_lines, summary.interactions), (2, 2));
 }
+
+#[test]
+fn max_train_per_item_caps_training_and_keeps_evaluation_rows() {
+    use lrmm_core::parquet::read_checked;
+    use lrmm_core::{schema, ArtifactDir};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    lrmm_datagen::generate(&lrmm_datagen::GenerateConfig::default(), &data).unwrap();
+    let rows = |cap: Option<usize>, name: &str| -> Vec<(u32, u32, String)> {
+        let mut options = IngestOptions::new(data.join("reviews_Synthetic_5.json.gz"), dir.path().join(name));
+        options.max_train_per_item = cap;
+        let summary = ingest(&options).unwrap();
+        let df = read_checked(&ArtifactDir::new(dir.path().join(name)).interactions(), schema::INTERACTIONS).unwrap();
+        let col_u32 = |c: &str| df.column(c).unwrap().u32().unwrap().iter().map(Option::unwrap).collect::<Vec<_>>();
+        let splits: Vec<String> = df.column("split").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
+        let out: Vec<_> = col_u32("user_id").into_iter().zip(col_u32("item_id")).zip(splits).map(|((u, i), s)| (u, i, s)).collect();
+        assert_eq!(summary.interactions + summary.train_reviews_dropped_by_cap, 4_783.min(summary.review_lines as usize));
+        out
+    };
+    let full = rows(None, "full");
+    for cap in [0usize, 1, 5] {
+        let capped = rows(Some(cap), &format!("cap{cap}"));
+        let mut per_item = std::collections::HashMap::new();
+        for (_, item, split) in &capped {
+            if split == "train" {
+                *per_item.entry(*item).or_insert(0usize) += 1;
+            }
+        }
+        assert!(per_item.values().all(|&n| n <= cap), "cap {cap}: {:?}", per_item.values().max());
+        let eval = |r: &[(u32, u32, String)]| r.iter().filter(|x| x.2 != "train").cloned().collect::<Vec<_>>();
+        assert_eq!(eval(&capped), eval(&full), "cap {cap} changed valid/test");
+        if cap == 5 {
+            assert!(per_item.values().any(|&n| n == 5));
+        }
+    }
+}
