@@ -1,7 +1,8 @@
 # Vocabulary: training reviews + metadata documents → tokenizer.json and the token ids of every
 # review and metadata document (docs/vocab.md).
 #   MIN_FREQ     keep words that occur at least this often in the training text   (default 20)
-#   VOCAB_FLAGS  extra lrmm-vocab flags, e.g. "--max-size 50000" or "--metadata-scope all-items"
+#   VOCAB_FLAGS  extra lrmm-vocab flags, e.g. "--max-size 50000" or "--metadata-scope all-items", or
+#                "--tokenizer build/<other>/tokenizer.json" to encode with another dataset's vocabulary
 
 MIN_FREQ ?= 20
 VOCAB_FLAGS ?=
@@ -14,7 +15,9 @@ $(BIN)/lrmm-vocab $(BIN)/lrmm-vocab-bench &: $(RUST_SOURCES)
 $(BUILD)/.vocab.args: FORCE
 	$(call remember,$@,$(VOCAB_ARGS))
 
-$(VOCAB_OUT) &: $(BUILD)/reviews.parquet $(BUILD)/items.parquet $(BIN)/lrmm-vocab $(BUILD)/.vocab.args
+# A `--tokenizer PATH.json` in VOCAB_FLAGS (encode with an existing vocabulary, e.g. Table 4's
+# source category) is a prerequisite too, so a retrained source re-encodes the target.
+$(VOCAB_OUT) &: $(BUILD)/reviews.parquet $(BUILD)/items.parquet $(BIN)/lrmm-vocab $(BUILD)/.vocab.args $(filter %.json,$(VOCAB_FLAGS))
 	$(BIN)/lrmm-vocab --data $(BUILD) $(VOCAB_ARGS)
 
 .PHONY: vocab bench-vocab

@@ -11,6 +11,13 @@
 #   TABLE3_CONFIG  config of Table 3, p_m = 0.5                       (default: pipelines/table3.toml)
 #   FIG6_LENGTHS   text lengths L of Figure 6                         (default: 25 50 100 200)
 #   FIG5_ROWS      test rows in Figure 5's t-SNE                      (default: 100)
+#   FIG4_CAPS      training reviews kept per item in Figure 4         (default: 5 1 0)
+#   FIG4_CONFIG    config of Figure 4's pipelines                     (default: CONFIG)
+# Table 4 (cross-domain) trains on one dataset and tests on another, each a whole pipeline:
+#   SOURCE_REVIEWS SOURCE_META SOURCE_IMAGES   the training category     (default: the default dataset)
+#   TARGET_REVIEWS TARGET_META TARGET_IMAGES   the test category         (default: data/generated/xdomain, seed 2)
+#   TABLE4_SOURCE TABLE4_TARGET                their build/ names        (default: xdomain-source, xdomain-target)
+#   TABLE4_CONFIG                              config of the source model (default: CONFIG)
 
 SEEDS ?= 1 2 3
 TABLE2_CONFIG ?= pipelines/table2.toml
@@ -21,7 +28,7 @@ FIG5_ROWS ?= 100
 EXP_DIR := build/experiments/$(NAME)
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: table2 table3 fig5 fig6 experiments
+.PHONY: table2 table3 table4 fig4 fig5 fig6 experiments
 
 # --- Table 2: one pipeline per seed. FORCE: the recursive makes decide what is stale. ---
 $(EXP_DIR)/table2.md: FORCE $(BIN)/lrmm-report
@@ -74,4 +81,70 @@ $(EXP_DIR)/fig6.png: $(FIG6_METRICS) $(BIN)/lrmm-report
 
 fig6: $(EXP_DIR)/fig6.png ## Figure 6: RMSE against text length L (FIG6_LENGTHS), PNG + Markdown table
 
-experiments: table2 table3 fig5 fig6 ## every experiment above on $(NAME)
+# --- Figure 4: item cold start. Each cap N is a whole pipeline (the cap changes the ingested
+# split) under build/$(NAME)-fig4-n<N>/; FORCE: the recursive makes decide what is stale. ---
+FIG4_CAPS ?= 5 1 0
+FIG4_CONFIG ?= $(CONFIG)
+$(EXP_DIR)/fig4.png: FORCE $(BIN)/lrmm-report
+	@mkdir -p $(EXP_DIR)
+	@for n in $(FIG4_CAPS); do $(SUBMAKE) eval NAME=$(NAME)-fig4-n$$n CONFIG=$(FIG4_CONFIG) \
+		INGEST_FLAGS="--max-train-per-item $$n $(INGEST_FLAGS)"; done
+	$(BIN)/lrmm-report sweep --title "Figure 4: item cold start, $(NAME)" --x-label "training reviews per item (N)" \
+		--series lrmm:+F,lrmm:-O,baseline:svdpp --out $@ \
+		$(foreach n,$(FIG4_CAPS),$(n)=build/$(NAME)-fig4-n$(n)/metrics.json)
+
+fig4: $(EXP_DIR)/fig4.png ## Figure 4: LRMM vs SVD++ RMSE with each item's training reviews cut to FIG4_CAPS
+
+# --- Table 4: cross-domain. The source is a whole pipeline; the target is ingested, its images
+# extracted, and encoded with the SOURCE's tokenizer.json (lrmm-vocab --tokenizer), then the
+# source model is evaluated on the target's test split. The baselines in the table are trained
+# on the target's own training split (in-domain references); the source's in-domain metrics go
+# beside it. On the default dataset the target is a second generated dataset (seed 2). ---
+XDOMAIN := data/generated/xdomain
+ifeq ($(origin SOURCE_REVIEWS),undefined)
+SOURCE_REVIEWS := $(GENERATED)/reviews_Synthetic_5.json.gz
+SOURCE_META ?= $(GENERATED)/meta_Synthetic.json.gz
+SOURCE_IMAGES ?= $(GENERATED)/images
+else
+SOURCE_META ?=
+SOURCE_IMAGES ?=
+endif
+ifeq ($(origin TARGET_REVIEWS),undefined)
+TARGET_REVIEWS := $(XDOMAIN)/reviews_Synthetic_5.json.gz
+TARGET_META ?= $(XDOMAIN)/meta_Synthetic.json.gz
+TARGET_IMAGES ?= $(XDOMAIN)/images
+else
+TARGET_META ?=
+TARGET_IMAGES ?=
+endif
+TABLE4_SOURCE ?= xdomain-source
+TABLE4_TARGET ?= xdomain-target
+TABLE4_CONFIG ?= $(CONFIG)
+TABLE4_DIR := build/experiments/$(TABLE4_SOURCE)-to-$(TABLE4_TARGET)
+
+# The generator leaves unchanged files untouched, so a stamp records its last run (as for the default).
+$(XDOMAIN)/.datagen.stamp: $(DATAGEN_STAMP)
+	$(DATAGEN_BIN) --out $(XDOMAIN) --seed 2
+	@touch $@
+$(XDOMAIN)/reviews_Synthetic_5.json.gz: $(XDOMAIN)/.datagen.stamp
+	@test -e $@ || $(DATAGEN_BIN) --out $(XDOMAIN) --seed 2
+
+$(TABLE4_DIR)/table4.md: FORCE $(SOURCE_REVIEWS) $(TARGET_REVIEWS) $(BIN)/lrmm-eval
+	@mkdir -p $(TABLE4_DIR)
+	$(SUBMAKE) eval NAME=$(TABLE4_SOURCE) REVIEWS=$(SOURCE_REVIEWS) META="$(SOURCE_META)" IMAGES="$(SOURCE_IMAGES)" \
+		CONFIG=$(TABLE4_CONFIG)
+	$(SUBMAKE) images NAME=$(TABLE4_TARGET) REVIEWS=$(TARGET_REVIEWS) META="$(TARGET_META)" IMAGES="$(TARGET_IMAGES)"
+	$(SUBMAKE) vocab NAME=$(TABLE4_TARGET) REVIEWS=$(TARGET_REVIEWS) META="$(TARGET_META)" IMAGES="$(TARGET_IMAGES)" \
+		VOCAB_FLAGS="--tokenizer build/$(TABLE4_SOURCE)/tokenizer.json"
+	$(BIN)/lrmm-eval --data build/$(TABLE4_TARGET) --model build/$(TABLE4_SOURCE)/model --out $(TABLE4_DIR) \
+		--seed $(SEED) --k $(K) $(EVAL_FLAGS)
+	{ echo "# Table 4: cross-domain, LRMM trained on $(TABLE4_SOURCE), tested on $(TABLE4_TARGET)"; echo; \
+	  echo "Source vocabulary coverage of the target's training text: $$(sed -nE 's/^ *"coverage": *([0-9.eE+-]+).*/\1/p' build/$(TABLE4_TARGET)/vocab_stats.json | awk 'NR == 1 {printf "%.2f%%", 100 * $$1}')"; echo; \
+	  echo "## Cross-domain: source model on the target's test split (baselines trained on the target)"; echo; \
+	  cat $(TABLE4_DIR)/metrics.md; echo; \
+	  echo "## In-domain reference: source model on the source's test split"; echo; \
+	  cat build/$(TABLE4_SOURCE)/metrics.md; } > $@.tmp && mv $@.tmp $@
+
+table4: $(TABLE4_DIR)/table4.md ## Table 4: cross-domain, LRMM trained on SOURCE_* and tested on TARGET_*
+
+experiments: table2 table3 table4 fig4 fig5 fig6 ## every experiment above on $(NAME)

@@ -38,7 +38,7 @@ pub struct IngestOptions {
     pub sample_users: Option<usize>,
     /// Read only the first N lines of the review file (smoke runs).
     pub head: Option<u64>,
-    /// Keep at most N training reviews per item (item cold start, the paper's Figure 4).
+    /// Keep at most N training reviews of each item with test ratings (item cold start, Fig. 4).
     pub max_train_per_item: Option<usize>,
     pub skip_bad_lines: bool,
 }

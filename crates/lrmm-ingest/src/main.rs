@@ -51,8 +51,9 @@ struct Args {
     /// Read only the first N lines of the review file (for smoke runs).
     #[arg(long, value_name = "N")]
     head: Option<u64>,
-    /// Keep at most N training reviews per item, chosen at random by --seed; the others are
-    /// dropped and valid/test are unchanged (item cold start: N = 5, 1, 0 in the paper's Fig. 4).
+    /// Keep at most N training reviews of each item that has test ratings, chosen at random by
+    /// --seed; the others are dropped, valid/test are unchanged and items without test ratings
+    /// keep all theirs (item cold start: N = 5, 1, 0 in the paper's Fig. 4).
     #[arg(long, value_name = "N")]
     max_train_per_item: Option<usize>,
     /// Count, report and skip malformed lines instead of stopping at the first one.

@@ -65,8 +65,9 @@ fn dense_ids(used: impl Iterator<Item = u32>, names: &[String]) -> (Vec<u32>, Ve
 }
 
 impl Dataset {
-    /// `max_train_per_item`: keep at most this many training reviews per item (a seeded
-    /// choice) and drop the rest, leaving valid and test untouched — the paper's Figure 4.
+    /// `max_train_per_item`: keep at most this many training reviews of each item that has test
+    /// ratings (a seeded choice) and drop the rest, leaving valid and test untouched — the
+    /// paper's Figure 4.
     pub fn build(
         table: &ReviewTable,
         rows: Vec<usize>,
@@ -103,9 +104,17 @@ impl Dataset {
     }
 
     fn cap_train_per_item(&mut self, cap: usize, seed: u64) {
+        // Only items evaluated on the test split are capped: the others keep their reviews, so
+        // N = 0 makes the test items cold while the model still has data to learn from.
+        let mut tested = vec![false; self.n_items];
+        for (k, split) in self.splits.iter().enumerate() {
+            if *split == Split::Test {
+                tested[self.item_id[k] as usize] = true;
+            }
+        }
         let mut train_rows: Vec<Vec<usize>> = vec![Vec::new(); self.n_items];
         for (k, split) in self.splits.iter().enumerate() {
-            if *split == Split::Train {
+            if *split == Split::Train && tested[self.item_id[k] as usize] {
                 train_rows[self.item_id[k] as usize].push(k);
             }
         }

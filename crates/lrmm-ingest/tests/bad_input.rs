@@ -242,17 +242,27 @@ fn max_train_per_item_caps_training_and_keeps_evaluation_rows() {
     let full = rows(None, "full");
     for cap in [0usize, 1, 5] {
         let capped = rows(Some(cap), &format!("cap{cap}"));
-        let mut per_item = std::collections::HashMap::new();
-        for (_, item, split) in &capped {
-            if split == "train" {
-                *per_item.entry(*item).or_insert(0usize) += 1;
+        let tested: std::collections::HashSet<u32> = full.iter().filter(|r| r.2 == "test").map(|r| r.1).collect();
+        let train_counts = |rows: &[(u32, u32, String)]| {
+            let mut per_item = std::collections::HashMap::new();
+            for (_, item, split) in rows {
+                if split == "train" {
+                    *per_item.entry(*item).or_insert(0usize) += 1;
+                }
+            }
+            per_item
+        };
+        let (per_item, full_per_item) = (train_counts(&capped), train_counts(&full));
+        for (item, n) in &full_per_item {
+            let kept = per_item.get(item).copied().unwrap_or(0);
+            if tested.contains(item) {
+                assert_eq!(kept, (*n).min(cap), "cap {cap}, tested item {item}");
+            } else {
+                assert_eq!(kept, *n, "cap {cap}: untested item {item} lost training reviews");
             }
         }
-        assert!(per_item.values().all(|&n| n <= cap), "cap {cap}: {:?}", per_item.values().max());
+        assert!(per_item.values().sum::<usize>() > 0, "cap {cap} left no training data");
         let eval = |r: &[(u32, u32, String)]| r.iter().filter(|x| x.2 != "train").cloned().collect::<Vec<_>>();
         assert_eq!(eval(&capped), eval(&full), "cap {cap} changed valid/test");
-        if cap == 5 {
-            assert!(per_item.values().any(|&n| n == 5));
-        }
     }
 }

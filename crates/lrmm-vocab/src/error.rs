@@ -25,6 +25,8 @@ pub enum VocabError {
         "no word occurs at least {min_freq} times in the training text ({distinct} distinct words); lower --min-freq"
     )]
     NoWordAboveMinFreq { min_freq: u64, distinct: usize },
+    #[error("{path}: cannot use it as the vocabulary (--tokenizer): {message}")]
+    SourceTokenizer { path: PathBuf, message: String },
     #[error("invalid option: {0}")]
     InvalidOption(String),
     #[error("tokenizers: {0}")]

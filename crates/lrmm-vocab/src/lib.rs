@@ -21,6 +21,7 @@ pub mod vocabulary;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use lrmm_core::{ArtifactDir, Split};
@@ -103,18 +104,99 @@ pub fn run(dir: &ArtifactDir, options: &VocabOptions) -> Result<VocabStats> {
     let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts())?;
     let metadata = encode_documents(&encoder, "metadata documents", &inputs.metadata_texts())?;
     let stats = summarize(&inputs, options, &built, &reviews, &metadata);
-
     let json = built
         .tokenizer
         .to_string(true)
         .map_err(VocabError::tokenizer)?;
-    lrmm_core::atomic::write_atomic(&dir.tokenizer(), |w| {
-        w.write_all(json.as_bytes())?;
-        w.write_all(b"\n")
+    write_outputs(
+        dir,
+        &inputs,
+        format!("{json}\n").as_bytes(),
+        reviews,
+        metadata,
+        &stats,
+    )?;
+    Ok(stats)
+}
+
+/// Runs the stage with an existing vocabulary instead of building one: loads the lrmm
+/// `tokenizer.json` at `tokenizer_path` (e.g. another category's, for cross-domain
+/// evaluation), copies it byte for byte to `dir`'s `tokenizer.json` so that downstream stages
+/// see the source's ids, and encodes every review and metadata document of `dir` with it.
+/// `vocab_stats.json` records the source and how much of this dataset's training text
+/// (`scope`) the source vocabulary covers.
+pub fn run_with_tokenizer(
+    dir: &ArtifactDir,
+    tokenizer_path: &Path,
+    scope: MetadataScope,
+) -> Result<VocabStats> {
+    let bytes = std::fs::read(tokenizer_path).map_err(|e| VocabError::SourceTokenizer {
+        path: tokenizer_path.to_path_buf(),
+        message: e.to_string(),
     })?;
+    let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| VocabError::SourceTokenizer {
+        path: tokenizer_path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for (token, id) in [(PAD, PAD_ID), (UNK, UNK_ID)] {
+        if tokenizer.token_to_id(token) != Some(id) {
+            return Err(VocabError::SourceTokenizer {
+                path: tokenizer_path.to_path_buf(),
+                message: format!("{token} must have id {id}; not an lrmm tokenizer"),
+            });
+        }
+    }
+    let encoder = Encoder::new(&tokenizer).map_err(|e| VocabError::SourceTokenizer {
+        path: tokenizer_path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let inputs = Inputs::read(dir)?;
+    let texts = inputs.training_texts(scope);
+    let counts = WordCounts::count(&WordSplitter::new()?, &texts, &|_| {})?;
+    let model = tokenizer.get_model();
+    let training_unknown_tokens = counts
+        .iter()
+        .filter(|(word, _)| tokenizers::Model::token_to_id(model, word).is_none())
+        .map(|(_, n)| n)
+        .sum();
+    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts())?;
+    let metadata = encode_documents(&encoder, "metadata documents", &inputs.metadata_texts())?;
+    let vocab_size = tokenizer.get_vocab_size(false);
+    let chosen = Chosen {
+        source_tokenizer: Some(tokenizer_path.display().to_string()),
+        rule: VocabRule {
+            min_freq: 0,
+            max_size: None,
+        },
+        scope,
+        vocab_size,
+        words_at_min_freq: vocab_size.saturating_sub(vocabulary::SPECIAL_TOKENS),
+        counts: &counts,
+        training_unknown_tokens,
+    };
+    let stats = chosen.summarize(&inputs, &reviews, &metadata);
+    tracing::info!(
+        source = %tokenizer_path.display(),
+        vocab_size,
+        "encoding with an existing tokenizer; no vocabulary built"
+    );
+    write_outputs(dir, &inputs, &bytes, reviews, metadata, &stats)?;
+    Ok(stats)
+}
+
+/// Writes the four artifacts, each atomically, `review_tokens.parquet` last.
+fn write_outputs(
+    dir: &ArtifactDir,
+    inputs: &Inputs,
+    tokenizer_json: &[u8],
+    reviews: EncodedDocuments,
+    metadata: EncodedDocuments,
+    stats: &VocabStats,
+) -> Result<()> {
+    lrmm_core::atomic::write_atomic(&dir.tokenizer(), |w| w.write_all(tokenizer_json))?;
     let mut item_tokens = inputs.item_frame_with_tokens(metadata.column)?;
     lrmm_core::parquet::write_atomic(&dir.item_tokens(), &mut item_tokens)?;
-    lrmm_core::atomic::write_json(&dir.vocab_stats(), &stats)?;
+    lrmm_core::atomic::write_json(&dir.vocab_stats(), stats)?;
     // Written last: the Makefile rule's target, so it is newer than the other outputs.
     let mut review_tokens = inputs.review_frame_with_tokens(reviews.column)?;
     lrmm_core::parquet::write_atomic(&dir.review_tokens(), &mut review_tokens)?;
@@ -124,7 +206,18 @@ pub fn run(dir: &ArtifactDir, options: &VocabOptions) -> Result<VocabStats> {
         dir = %dir.root().display(),
         "wrote tokenizer.json, review_tokens.parquet, item_tokens.parquet, vocab_stats.json"
     );
-    Ok(stats)
+    Ok(())
+}
+
+/// How the vocabulary was chosen, for `vocab_stats.json`.
+struct Chosen<'a> {
+    source_tokenizer: Option<String>,
+    rule: VocabRule,
+    scope: MetadataScope,
+    vocab_size: usize,
+    words_at_min_freq: usize,
+    counts: &'a WordCounts,
+    training_unknown_tokens: u64,
 }
 
 fn summarize(
@@ -134,47 +227,68 @@ fn summarize(
     reviews: &EncodedDocuments,
     metadata: &EncodedDocuments,
 ) -> VocabStats {
-    let training_tokens = built.counts.total();
-    let training_unknown_tokens = training_tokens - built.vocabulary.covered_occurrences();
-    let mut by_split: BTreeMap<Split, Coverage> = BTreeMap::new();
-    for ((split, &len), &unk) in inputs
-        .splits
-        .iter()
-        .zip(&reviews.lengths)
-        .zip(&reviews.unknown)
-    {
-        by_split.entry(*split).or_default().add(len, unk);
-    }
-    let with_metadata: Vec<u32> = inputs
-        .metadata_texts()
-        .iter()
-        .zip(&metadata.lengths)
-        .filter(|(text, _)| !text.is_empty())
-        .map(|(_, &len)| len)
-        .collect();
-    VocabStats {
-        min_freq: options.rule.min_freq,
-        max_size: options.rule.max_size,
-        metadata_scope: options.metadata_scope.as_str().to_owned(),
+    Chosen {
+        source_tokenizer: None,
+        rule: options.rule,
+        scope: options.metadata_scope,
         vocab_size: built.vocabulary.len(),
         words_at_min_freq: built.vocabulary.words_at_min_freq(),
-        distinct_training_words: built.counts.distinct(),
-        training_reviews: inputs.training_review_count(),
-        training_metadata_documents: inputs.training_metadata_count(options.metadata_scope),
-        training_tokens,
-        training_unknown_tokens,
-        coverage: Coverage {
-            tokens: training_tokens,
-            unknown: training_unknown_tokens,
+        counts: &built.counts,
+        training_unknown_tokens: built.counts.total() - built.vocabulary.covered_occurrences(),
+    }
+    .summarize(inputs, reviews, metadata)
+}
+
+impl Chosen<'_> {
+    fn summarize(
+        &self,
+        inputs: &Inputs,
+        reviews: &EncodedDocuments,
+        metadata: &EncodedDocuments,
+    ) -> VocabStats {
+        let training_tokens = self.counts.total();
+        let training_unknown_tokens = self.training_unknown_tokens;
+        let mut by_split: BTreeMap<Split, Coverage> = BTreeMap::new();
+        for ((split, &len), &unk) in inputs
+            .splits
+            .iter()
+            .zip(&reviews.lengths)
+            .zip(&reviews.unknown)
+        {
+            by_split.entry(*split).or_default().add(len, unk);
         }
-        .share_known(),
-        review_coverage: by_split
-            .into_iter()
-            .map(|(split, c)| (split.as_str().to_owned(), c.share_known()))
-            .collect(),
-        review_length: LengthStats::of(reviews.lengths.iter().copied()),
-        items: inputs.items.height(),
-        items_without_metadata: inputs.items.height() - with_metadata.len(),
-        metadata_length: LengthStats::of(with_metadata),
+        let with_metadata: Vec<u32> = inputs
+            .metadata_texts()
+            .iter()
+            .zip(&metadata.lengths)
+            .filter(|(text, _)| !text.is_empty())
+            .map(|(_, &len)| len)
+            .collect();
+        VocabStats {
+            source_tokenizer: self.source_tokenizer.clone(),
+            min_freq: self.rule.min_freq,
+            max_size: self.rule.max_size,
+            metadata_scope: self.scope.as_str().to_owned(),
+            vocab_size: self.vocab_size,
+            words_at_min_freq: self.words_at_min_freq,
+            distinct_training_words: self.counts.distinct(),
+            training_reviews: inputs.training_review_count(),
+            training_metadata_documents: inputs.training_metadata_count(self.scope),
+            training_tokens,
+            training_unknown_tokens,
+            coverage: Coverage {
+                tokens: training_tokens,
+                unknown: training_unknown_tokens,
+            }
+            .share_known(),
+            review_coverage: by_split
+                .into_iter()
+                .map(|(split, c)| (split.as_str().to_owned(), c.share_known()))
+                .collect(),
+            review_length: LengthStats::of(reviews.lengths.iter().copied()),
+            items: inputs.items.height(),
+            items_without_metadata: inputs.items.height() - with_metadata.len(),
+            metadata_length: LengthStats::of(with_metadata),
+        }
     }
 }

@@ -28,6 +28,12 @@ struct Args {
     /// Whose metadata documents are counted into the vocabulary.
     #[arg(long, value_enum, default_value_t = MetadataScope::TrainItems)]
     metadata_scope: MetadataScope,
+    /// Encode with this existing lrmm tokenizer.json (e.g. build/<source>/tokenizer.json, for
+    /// cross-domain evaluation) instead of building a vocabulary: it is copied to the data
+    /// folder's tokenizer.json and --min-freq/--max-size are not used; --metadata-scope picks
+    /// the training text whose coverage vocab_stats.json reports.
+    #[arg(long, value_name = "PATH", conflicts_with = "max_size")]
+    tokenizer: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,8 +47,11 @@ fn main() -> anyhow::Result<()> {
         metadata_scope: args.metadata_scope,
     };
     let dir = ArtifactDir::new(&args.data);
-    let stats = lrmm_vocab::run(&dir, &options)
-        .with_context(|| format!("vocabulary stage on {}", args.data.display()))?;
+    let stats = match &args.tokenizer {
+        Some(tokenizer) => lrmm_vocab::run_with_tokenizer(&dir, tokenizer, args.metadata_scope),
+        None => lrmm_vocab::run(&dir, &options),
+    }
+    .with_context(|| format!("vocabulary stage on {}", args.data.display()))?;
     tracing::info!(
         "vocabulary: {} ids, coverage {:.2}% of {} training tokens; review length p50/p90/p99 = {}/{}/{}; metadata length p50/p90/p99 = {}/{}/{} ({} of {} items without metadata)",
         stats.vocab_size,

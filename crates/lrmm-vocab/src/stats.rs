@@ -76,6 +76,11 @@ impl Coverage {
 /// the options, so a rerun writes the same bytes (timings go to the log, not here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VocabStats {
+    /// The tokenizer the documents were encoded with when it was not built here
+    /// (`--tokenizer`, e.g. a source category's for cross-domain evaluation); then `min_freq` is
+    /// 0 and the coverage is of this dataset's training text by that vocabulary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tokenizer: Option<String>,
     pub min_freq: u64,
     pub max_size: Option<usize>,
     /// Whose metadata documents were counted: "train-items" or "all-items".

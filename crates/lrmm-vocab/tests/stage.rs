@@ -426,3 +426,88 @@ fn invalid_options_are_refused() {
         "{err}"
     );
 }
+
+/// Cross-domain: a second dataset encoded with the first one's tokenizer gets the first one's
+/// ids, and its own words are [UNK].
+#[test]
+fn existing_tokenizer_encodes_another_dataset_with_its_ids() {
+    let source_tmp = tempfile::tempdir().unwrap();
+    let source = write_planted(source_tmp.path());
+    run(&source, &options(20)).unwrap();
+    let source_tokenizer = load_tokenizer(&source);
+
+    let target_tmp = tempfile::tempdir().unwrap();
+    let texts = [
+        format!("{} guitar", repeat("ukulele", 30)),
+        "Fender GUITAR exact".to_owned(),
+        "ukulele exact".to_owned(),
+    ];
+    let rows: Vec<Review<'_>> = vec![
+        (0, 0, "train", texts[0].as_str()),
+        (1, 0, "valid", texts[1].as_str()),
+        (1, 1, "test", texts[2].as_str()),
+    ];
+    let target = write_inputs(
+        target_tmp.path(),
+        &mut reviews_frame(&rows),
+        &mut items_frame(&[(0, "ukulele fender"), (1, "")]),
+    );
+    let stats =
+        lrmm_vocab::run_with_tokenizer(&target, &source.tokenizer(), MetadataScope::TrainItems)
+            .unwrap();
+
+    // The target's tokenizer.json is the source's, byte for byte.
+    assert_eq!(
+        std::fs::read(target.tokenizer()).unwrap(),
+        std::fs::read(source.tokenizer()).unwrap()
+    );
+    let id = |w: &str| source_tokenizer.token_to_id(w).unwrap();
+    // "ukulele" occurs 30 times in the target's training text, but the source never saw it.
+    assert_eq!(source_tokenizer.token_to_id("ukulele"), None);
+    let reviews = read_tokens(&target.review_tokens());
+    let mut first = vec![UNK_ID; 30];
+    first.push(id("guitar"));
+    assert_eq!(reviews[0], first);
+    assert_eq!(reviews[1], vec![id("fender"), id("guitar"), id("exact")]);
+    assert_eq!(reviews[2], vec![UNK_ID, id("exact")]);
+    // Same ids as the source tokenizer's own encode.
+    for (text, ids) in texts.iter().zip(&reviews) {
+        let reference = source_tokenizer.encode(text.as_str(), false).unwrap();
+        assert_eq!(reference.get_ids(), ids.as_slice(), "{text:?}");
+    }
+    assert_eq!(
+        read_tokens(&target.item_tokens()),
+        vec![vec![UNK_ID, id("fender")], vec![]]
+    );
+
+    // Coverage of the target's training text (31 review words + 2 metadata words) by the
+    // source vocabulary: 31 [UNK]s.
+    assert_eq!(
+        stats.source_tokenizer.as_deref(),
+        Some(source.tokenizer().to_str().unwrap())
+    );
+    assert_eq!(stats.vocab_size, 5);
+    assert_eq!(stats.training_tokens, 33);
+    assert_eq!(stats.training_unknown_tokens, 31);
+    assert!((stats.coverage - 2.0 / 33.0).abs() < 1e-12);
+    assert_eq!(stats.review_coverage["valid"], 1.0);
+    assert_eq!(stats.review_coverage["test"], 0.5);
+    let on_disk: VocabStats = lrmm_core::atomic::read_json(&target.vocab_stats()).unwrap();
+    assert_eq!(on_disk, stats);
+
+    // A file that is not a tokenizer is refused, naming it, and nothing is written.
+    let bad_tmp = tempfile::tempdir().unwrap();
+    let bad = bad_tmp.path().join("tokenizer.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let fresh = write_inputs(
+        bad_tmp.path(),
+        &mut reviews_frame(&rows),
+        &mut items_frame(&[(0, "x"), (1, "")]),
+    );
+    let err = lrmm_vocab::run_with_tokenizer(&fresh, &bad, MetadataScope::TrainItems).unwrap_err();
+    assert!(
+        err.to_string().contains(&bad.display().to_string()),
+        "{err}"
+    );
+    assert!(!fresh.review_tokens().exists());
+}
