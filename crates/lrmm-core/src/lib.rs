@@ -8,6 +8,7 @@
 pub mod atomic;
 pub mod error;
 pub mod logging;
+pub mod metrics;
 pub mod parquet;
 pub mod paths;
 pub mod rng;

@@ -171,16 +171,11 @@ fn device_name(d: &Device) -> String {
     }
 }
 
-/// RMSE and MAE of predictions against the ratings of `rows`.
+/// RMSE and MAE of predictions against the ratings of `rows` (0 for no rows).
 pub fn rmse_mae(pred: &[f32], ds: &Dataset, rows: &[usize]) -> (f64, f64) {
-    let n = rows.len().max(1) as f64;
-    let (mut se, mut ae) = (0.0, 0.0);
-    for (p, &r) in pred.iter().zip(rows) {
-        let e = f64::from(*p) - f64::from(ds.rating[r]);
-        se += e * e;
-        ae += e.abs();
-    }
-    ((se / n).sqrt(), ae / n)
+    let truth: Vec<f32> = rows.iter().map(|&r| ds.rating[r]).collect();
+    let m = lrmm_core::metrics::error_metrics(&pred[..truth.len()], &truth);
+    (m.rmse.unwrap_or(0.0), m.mae.unwrap_or(0.0))
 }
 
 /// Trains a model on `data_dir` per `opts`, writing into `opts.out_dir`. Resumes from a
