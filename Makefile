@@ -54,7 +54,7 @@ endef
 .PHONY: FORCE
 FORCE:
 
-.PHONY: help all test build bench clean
+.PHONY: help all test test-experiments build bench clean
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -71,6 +71,10 @@ all: $(ALL_TARGETS) ## run every stage on build/NAME (default: the generated dat
 
 test: ## run every test (release profile; real-data tests skip when ../shared/data is absent)
 	$(CARGO) test --release --workspace
+	$(MAKE) --no-print-directory test-experiments
+
+test-experiments: $(BIN)/.stamp ## every experiment target end to end on the default dataset, CI-sized (part of test)
+	bash scripts/test-experiments.sh
 
 # Every stage's benchmark in pipeline order; each prints its own table.
 bench: ## run every benchmark (bench-ingest first: later ones use its output)

@@ -6,6 +6,7 @@
 //! every stage uses ([`rng`]), so the same inputs and seed give the same bytes.
 
 pub mod atomic;
+pub mod baseline;
 pub mod error;
 pub mod logging;
 pub mod metrics;

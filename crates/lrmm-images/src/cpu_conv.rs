@@ -4,17 +4,15 @@
 //! with strided writes and scatters the result back to NCHW: about 27 GFLOP/s on the 224×224
 //! layers here, where a plain matmul of the same size runs at 120+. Keeping activations NHWC
 //! from the first layer to the last makes im2col a run of contiguous copies of `c_in` floats,
-//! the matmul output is already the next layer's input, and bias and ReLU are fused into the
-//! copy-out. The matmul itself is candle's (the `gemm` crate). A 3×3, stride-1, padding-1
+//! the matmul writes straight into the next layer's input, and bias and ReLU follow in place. The
+//! matmul is the `gemm` crate (candle's CPU backend), called directly. A 3×3, stride-1, padding-1
 //! convolution is all VGG needs, so that is all this implements.
 
 use candle_core::{Device, Result, Storage, Tensor};
 use rayon::prelude::*;
 
 /// im2col block size in floats (24 MiB): large enough for an efficient matmul, small enough that
-/// batch 128 at 224×224 never materialises a whole layer's patches (3.7 GB per 32 images), and
-/// under glibc's largest mmap threshold (32 MiB), so each block reuses the previous block's heap
-/// memory instead of mapping and page-faulting in fresh zeroed pages.
+/// batch 128 at 224×224 never materialises a whole layer's patches (3.7 GB per 32 images).
 const BLOCK_FLOATS: usize = 6 << 20;
 
 /// Runs `f` on the contiguous f32 values of a CPU tensor, without copying them.
@@ -34,8 +32,8 @@ fn with_cpu_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<
 /// A 3×3, stride-1, padding-1 convolution with bias, followed by ReLU, on NHWC tensors.
 #[derive(Debug, Clone)]
 pub struct Conv3x3ReluNhwc {
-    /// `[3 · 3 · c_in, c_out]`, rows ordered (ky, kx, c_in) like the im2col columns.
-    weight: Tensor,
+    /// `[3 · 3 · c_in, c_out]` row-major, rows ordered (ky, kx, c_in) like the im2col columns.
+    weight: Vec<f32>,
     bias: Vec<f32>,
     c_in: usize,
     c_out: usize,
@@ -50,9 +48,10 @@ impl Conv3x3ReluNhwc {
         }
         let weight = weight
             .to_device(&Device::Cpu)?
+            .to_dtype(candle_core::DType::F32)?
             .permute((2, 3, 1, 0))?
-            .contiguous()?
-            .reshape((9 * c_in, c_out))?;
+            .flatten_all()?
+            .to_vec1::<f32>()?;
         Ok(Self {
             weight,
             bias: bias.to_device(&Device::Cpu)?.to_vec1::<f32>()?,
@@ -72,11 +71,14 @@ impl Conv3x3ReluNhwc {
         let total_rows = b * h;
         let rows_per_block = (BLOCK_FLOATS / (w * k)).clamp(1, total_rows);
         let mut out = vec![0f32; total_rows * w * c_out];
+        // One patch buffer per layer, every value rewritten per block (padding included), so no
+        // block pays for zeroing 24 MiB.
+        let mut patches = vec![0f32; rows_per_block * w * k];
         with_cpu_slice(x, |src| {
             for first_row in (0..total_rows).step_by(rows_per_block) {
                 let rows = rows_per_block.min(total_rows - first_row);
                 // Patches of `rows` output rows: one line of 9·c_in values per output pixel.
-                let mut patches = vec![0f32; rows * w * k];
+                let patches = &mut patches[..rows * w * k];
                 patches
                     .par_chunks_mut(w * k)
                     .enumerate()
@@ -84,43 +86,70 @@ impl Conv3x3ReluNhwc {
                         let row = first_row + r;
                         let (image, y) = (row / h, row % h);
                         for ky in 0..3 {
-                            let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < h) else {
-                                continue; // zero padding: the buffer starts zeroed
-                            };
-                            let src_row =
-                                &src[(image * h + sy) * w * c..(image * h + sy + 1) * w * c];
+                            let sy = (y + ky).checked_sub(1).filter(|&sy| sy < h);
                             for x_out in 0..w {
                                 for kx in 0..3 {
-                                    let Some(sx) = (x_out + kx).checked_sub(1).filter(|&sx| sx < w)
-                                    else {
-                                        continue;
-                                    };
                                     let at = x_out * k + (ky * 3 + kx) * c;
-                                    line[at..at + c]
-                                        .copy_from_slice(&src_row[sx * c..(sx + 1) * c]);
+                                    let dst = &mut line[at..at + c];
+                                    let sx = (x_out + kx).checked_sub(1).filter(|&sx| sx < w);
+                                    match (sy, sx) {
+                                        (Some(sy), Some(sx)) => {
+                                            let from = ((image * h + sy) * w + sx) * c;
+                                            dst.copy_from_slice(&src[from..from + c]);
+                                        }
+                                        _ => dst.fill(0.0),
+                                    }
                                 }
                             }
                         }
                     });
-                let patches = Tensor::from_vec(patches, (rows * w, k), &Device::Cpu)?;
-                let y = patches.matmul(&self.weight)?;
                 let dst = &mut out[first_row * w * c_out..(first_row + rows) * w * c_out];
-                with_cpu_slice(&y, |ys| {
-                    dst.par_chunks_mut(w * c_out)
-                        .zip(ys.par_chunks(w * c_out))
-                        .for_each(|(dst, ys)| {
-                            for (d, s) in dst.chunks_exact_mut(c_out).zip(ys.chunks_exact(c_out)) {
-                                for ((d, s), bias) in d.iter_mut().zip(s).zip(&self.bias) {
-                                    *d = (s + bias).max(0.0);
-                                }
-                            }
-                        });
-                    Ok(())
-                })?;
+                matmul_into(dst, patches, &self.weight, rows * w, k, c_out);
+                dst.par_chunks_mut(w * c_out).for_each(|line| {
+                    for pixel in line.chunks_exact_mut(c_out) {
+                        for (d, bias) in pixel.iter_mut().zip(&self.bias) {
+                            *d = (*d + bias).max(0.0);
+                        }
+                    }
+                });
             }
             Ok(())
         })?;
         Tensor::from_vec(out, (b, h, w, c_out), &Device::Cpu)
+    }
+}
+
+/// `dst[m × n] = lhs[m × k] · rhs[k × n]`, all row-major, on every rayon thread: the `gemm`
+/// crate (candle's CPU matmul) called directly, so the product lands in the layer's output
+/// without a temporary tensor and a copy.
+#[allow(unsafe_code)] // gemm's API is raw pointers and strides; this is the crate's one unsafe block
+fn matmul_into(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: usize) {
+    assert!(dst.len() == m * n && lhs.len() == m * k && rhs.len() == k * n);
+    // SAFETY: the three slices hold exactly the m×n, m×k and k×n row-major matrices the strides
+    // describe (asserted above), and `dst` is exclusively borrowed, so every access is in bounds
+    // and unaliased.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            1,
+            k as isize,
+            rhs.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        );
     }
 }
 

@@ -43,6 +43,12 @@ pub struct ModelConfig {
     /// Nonlinearity of the shared layer (eq. 11 leaves it open).
     #[serde(default)]
     pub shared_activation: Activation,
+    /// Add the user's and the item's baseline offsets b_u + b_i to the score (not in the paper;
+    /// docs/model.md): Koren's baseline estimates, fitted on the training ratings before training
+    /// and then fixed, so the network learns the residual. b_u counts only while U is kept and b_i
+    /// only while O is kept: m-drop and cold start remove them with the reviews.
+    #[serde(default)]
+    pub baseline_biases: bool,
 }
 
 /// Activation of the shared layer. `tanh` by default because its units cannot die; the first

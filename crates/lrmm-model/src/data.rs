@@ -393,6 +393,20 @@ impl Dataset {
         rows.iter().map(|&r| f64::from(self.rating[r])).sum::<f64>() / rows.len().max(1) as f64
     }
 
+    /// Koren's baseline estimates on the training ratings, with Surprise's default ALS settings
+    /// (the same fit as the evaluation stage's Biases baseline).
+    pub fn baseline_estimates(&self) -> lrmm_core::baseline::BaselineEstimates {
+        let mut by_user = vec![Vec::new(); self.n_users];
+        let mut by_item = vec![Vec::new(); self.n_items];
+        for r in self.rows(Split::Train) {
+            let (u, i) = (self.user_id[r] as usize, self.item_id[r] as usize);
+            let rating = f64::from(self.rating[r]);
+            by_user[u].push((i, rating));
+            by_item[i].push((u, rating));
+        }
+        lrmm_core::baseline::fit_baseline(&by_user, &by_item, self.train_mean(), &Default::default())
+    }
+
     pub fn review(&self, row: usize) -> &[u32] {
         &self.review_tokens[self.review_offsets[row]..self.review_offsets[row + 1]]
     }
@@ -513,6 +527,9 @@ pub struct Batch {
     /// [B × d] inverted-dropout scale masks of the three text embeddings (training only).
     pub dropout: Option<[Vec<f32>; 3]>,
     pub ratings: Vec<f32>,
+    /// [B] user and item indices (for the optional id biases).
+    pub user_ids: Vec<u32>,
+    pub item_ids: Vec<u32>,
 }
 
 /// Assembles the samples `rows`. `drop` removes modalities for every sample (inference);
@@ -598,6 +615,8 @@ pub fn assemble(
         [mask(), mask(), mask()]
     });
     let ratings = rows.iter().map(|&r| ds.rating[r]).collect();
+    let user_ids = rows.iter().map(|&r| ds.user_id[r]).collect();
+    let item_ids = rows.iter().map(|&r| ds.item_id[r]).collect();
     Batch {
         rows: rows.to_vec(),
         len,
@@ -608,6 +627,8 @@ pub fn assemble(
         keep,
         dropout,
         ratings,
+        user_ids,
+        item_ids,
     }
 }
 
@@ -629,6 +650,9 @@ pub struct DeviceBatch {
     pub dropout: Option<Vec<Tensor>>,
     /// [B].
     pub ratings: Tensor,
+    /// [B] u32 user and item indices.
+    pub user_ids: Tensor,
+    pub item_ids: Tensor,
 }
 
 impl Batch {
@@ -674,6 +698,8 @@ impl Batch {
             keep: f(&self.keep, &[b, 4])?,
             dropout,
             ratings: f(&self.ratings, &[b])?,
+            user_ids: Tensor::from_slice(&self.user_ids, b, device)?,
+            item_ids: Tensor::from_slice(&self.item_ids, b, device)?,
         })
     }
 }

@@ -99,6 +99,13 @@ impl Embeddings {
     }
 }
 
+/// Whether `ds` holds the interactions the model was trained on (same file contents).
+fn same_interactions(saved: &SavedModel, ds: &Dataset) -> Result<bool> {
+    let path = ArtifactDir::new(&ds.root).interactions();
+    let trained_on = saved.inputs.get("interactions.parquet");
+    Ok(trained_on.is_some_and(|h| *h == crate::training::sha256_file(&path).unwrap_or_default()))
+}
+
 /// A trained model bound to a dataset's artifacts.
 #[derive(Debug)]
 pub struct Predictor {
@@ -141,7 +148,7 @@ impl Predictor {
                 ),
             ));
         }
-        let model = Lrmm::new(
+        let mut model = Lrmm::new(
             &saved.config.model,
             saved.dims,
             saved.seed,
@@ -151,6 +158,15 @@ impl Predictor {
         model
             .store
             .load_from(&crate::init::load_safetensors(&weights)?, &weights)?;
+        if model.biases.is_some() && !same_interactions(&saved, &ds)? {
+            // User and item indices of another dataset (cross-domain) name other people and
+            // products: their offsets would be noise, so only the content path remains.
+            tracing::warn!(
+                "{} is not the dataset the model was trained on: its baseline offsets are not used",
+                ds.root.display()
+            );
+            model.biases = None;
+        }
         Ok(Predictor {
             model,
             data: ds,
@@ -210,6 +226,11 @@ impl Predictor {
             rows: rows.to_vec(),
             modalities,
         })
+    }
+
+    /// Whether the model's baseline offsets are in use (they are not on another dataset).
+    pub fn uses_baseline_biases(&self) -> bool {
+        self.model.biases.is_some()
     }
 
     /// The dataset the predictor reads.

@@ -18,6 +18,11 @@ pub struct DataDims {
     pub image_dim: usize,
     /// Mean training rating: the scoring bias starts there.
     pub rating_mean: f64,
+    /// Number of users and items of the training dataset (sizes of the optional baseline biases).
+    #[serde(default)]
+    pub n_users: usize,
+    #[serde(default)]
+    pub n_items: usize,
 }
 
 /// `y = x W^T + b`, weights in PyTorch's [out, in] layout.
@@ -148,6 +153,14 @@ impl Autoencoder {
     }
 }
 
+/// The optional baseline offsets (`model.baseline_biases`): fixed buffers, one scalar per id,
+/// set by training from the training ratings and saved with the weights.
+#[derive(Debug, Clone)]
+pub struct BaselineBiases {
+    pub user: Tensor,
+    pub item: Tensor,
+}
+
 /// What one forward pass produces.
 #[derive(Debug, Clone)]
 pub struct Forward {
@@ -173,6 +186,22 @@ pub struct LossParts {
     pub kl: Tensor,
 }
 
+impl BaselineBiases {
+    /// b_u · keep_U + b_i · keep_O for the batch: a dropped or missing modality takes its offset
+    /// with it, so the cold-start predictions (−U, −O) do not see it.
+    fn offsets(&self, batch: &DeviceBatch, keep: &[Tensor]) -> Result<Tensor> {
+        let user = self
+            .user
+            .index_select(&batch.user_ids, 0)?
+            .mul(&keep[0].squeeze(1)?)?;
+        let item = self
+            .item
+            .index_select(&batch.item_ids, 0)?
+            .mul(&keep[1].squeeze(1)?)?;
+        Ok(user.add(&item)?)
+    }
+}
+
 /// The whole model.
 #[derive(Debug)]
 pub struct Lrmm {
@@ -184,6 +213,9 @@ pub struct Lrmm {
     pub autoencoders: Vec<Autoencoder>,
     pub shared: Linear,
     pub score: Linear,
+    /// Baseline offsets added to the score (`model.baseline_biases`); `None` without them, or
+    /// when the model is applied to another dataset's ids.
+    pub biases: Option<BaselineBiases>,
     /// log-variance weights of the two loss terms: α = exp(−s_reg), β = exp(−s_rec).
     pub s_reg: Tensor,
     pub s_rec: Tensor,
@@ -248,6 +280,19 @@ impl Lrmm {
             true,
         )?;
         let score_b = store.add("score.bias", &[1], Init::Constant(dims.rating_mean), true)?;
+        let biases = if config.baseline_biases {
+            if dims.n_users == 0 || dims.n_items == 0 {
+                return Err(crate::ModelError::Invalid(
+                    "model.baseline_biases needs the dataset's user and item counts".into(),
+                ));
+            }
+            Some(BaselineBiases {
+                user: store.buffer("baseline.user", &[dims.n_users], Init::Constant(0.0))?,
+                item: store.buffer("baseline.item", &[dims.n_items], Init::Constant(0.0))?,
+            })
+        } else {
+            None
+        };
         let s_reg = store.add("loss.s_reg", &[], Init::Constant(0.0), false)?;
         let s_rec = store.add("loss.s_rec", &[], Init::Constant(0.0), false)?;
         Ok(Self {
@@ -262,6 +307,7 @@ impl Lrmm {
                 weight: score_w,
                 bias: score_b,
             },
+            biases,
             s_reg,
             s_rec,
             stop_gradients: true,
@@ -274,6 +320,18 @@ impl Lrmm {
 
     pub fn dtype(&self) -> DType {
         self.store.dtype()
+    }
+
+    /// Sets the baseline offsets (with `model.baseline_biases`) from a fit on the training ratings.
+    pub fn set_baseline(&self, fit: &lrmm_core::baseline::BaselineEstimates) -> Result<()> {
+        let dev = self.device();
+        let set = |name: &str, v: &[f64]| -> Result<()> {
+            let t = Tensor::from_slice(v, v.len(), dev)?.to_dtype(self.dtype())?;
+            self.store.get(name).expect("buffer exists").var.set(&t)?;
+            Ok(())
+        };
+        set("baseline.user", &fit.bu)?;
+        set("baseline.item", &fit.bi)
     }
 
     /// Sets the image standardisation buffers (from the training items' features).
@@ -342,7 +400,10 @@ impl Lrmm {
             Activation::Tanh => shared.tanh()?,
             Activation::Relu => shared.relu()?,
         };
-        let prediction = self.score.forward(&shared)?.squeeze(1)?;
+        let mut prediction = self.score.forward(&shared)?.squeeze(1)?;
+        if let Some(biases) = &self.biases {
+            prediction = prediction.add(&biases.offsets(batch, &keep)?)?;
+        }
         Ok(Forward {
             prediction,
             embeddings,

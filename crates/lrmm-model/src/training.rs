@@ -204,6 +204,8 @@ pub fn train(opts: &TrainOptions) -> Result<SavedModel> {
         vocab_size: ds.vocab_size,
         image_dim: ds.image_dim,
         rating_mean: ds.train_mean(),
+        n_users: ds.n_users,
+        n_items: ds.n_items,
     };
     let global_mean = vec![dims.rating_mean as f32; valid_rows.len()];
     let (global_rmse, _) = rmse_mae(&global_mean, &ds, &valid_rows);
@@ -219,6 +221,9 @@ pub fn train(opts: &TrainOptions) -> Result<SavedModel> {
     let model = Lrmm::new(&cfg.model, dims, opts.seed, DType::F32, &opts.device)?;
     let (mean, std) = ds.image_stats();
     model.set_image_stats(&mean, &std)?;
+    if model.biases.is_some() {
+        model.set_baseline(&ds.baseline_estimates())?;
+    }
     let mut optim = Optimizer::new(&model.store.params, &cfg.train, cfg.loss.weight_decay)?;
 
     let fingerprint = {

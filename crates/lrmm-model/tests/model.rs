@@ -78,6 +78,8 @@ fn model_for(ds: &Dataset, cfg: &Config, dtype: DType, lstm: LstmImpl) -> Lrmm {
         vocab_size: ds.vocab_size,
         image_dim: ds.image_dim,
         rating_mean: ds.train_mean(),
+        n_users: ds.n_users,
+        n_items: ds.n_items,
     };
     Lrmm::new(&mc, dims, 7, dtype, &Device::Cpu).unwrap()
 }
@@ -474,4 +476,81 @@ fn leak_target_option_puts_the_target_review_in_the_documents() {
         &mut with,
     );
     assert_eq!(with.len(), without.len() + ds.review(row).len());
+}
+
+#[test]
+fn baseline_offsets_count_only_when_their_modality_is_kept() {
+    let ds = small_dataset();
+    let mut cfg = tiny_config();
+    cfg.model.baseline_biases = true;
+    let model = model_for(&ds, &cfg, DType::F32, LstmImpl::Auto);
+    let rows: Vec<usize> = (0..ds.len()).collect();
+    let predict = |drop: &[Modality]| -> (Vec<f32>, Vec<f32>) {
+        let host = assemble(&ds, &rows, &cfg.data, drop, None);
+        let dev = host
+            .to_device(&Device::Cpu, DType::F32, ds.image_dim, 12)
+            .unwrap();
+        let p = model.forward(&dev).unwrap().prediction.to_vec1().unwrap();
+        (p, host.keep)
+    };
+    let drops = [&[][..], &[Modality::User], &[Modality::Item]];
+    // The offsets start at zero, so they change nothing until set.
+    let before: Vec<_> = drops.iter().map(|d| predict(d).0).collect();
+    let fit = lrmm_core::baseline::BaselineEstimates {
+        global_mean: 0.0,
+        bu: vec![0.7; ds.n_users],
+        bi: vec![-0.2; ds.n_items],
+    };
+    model.set_baseline(&fit).unwrap();
+    let mut both = 0;
+    for (drop, before) in drops.iter().zip(&before) {
+        let (after, keep) = predict(drop);
+        for (i, k) in keep.chunks(4).enumerate() {
+            let want = 0.7 * k[0] - 0.2 * k[1];
+            assert!(
+                (after[i] - before[i] - want).abs() < 1e-5,
+                "drop {drop:?}, row {i}: moved {} instead of {want}",
+                after[i] - before[i]
+            );
+            both += usize::from(k[0] == 1.0 && k[1] == 1.0);
+        }
+    }
+    assert!(both > 0, "no row kept both U and O");
+}
+
+#[test]
+fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
+    let (tmp, dir) = synthetic_dir(SyntheticSpec::default());
+    let out = tmp.path().join("model");
+    let mut cfg = tiny_config();
+    cfg.model.baseline_biases = true;
+    cfg.train.max_epochs = 1;
+    train_into(&dir, &out, cfg, 3).unwrap();
+    let own = Predictor::load(&out, &dir, &Device::Cpu).unwrap();
+    assert!(own.uses_baseline_biases());
+    // The saved offsets are the ALS fit on the training ratings, unchanged by training.
+    let fit = own.dataset().baseline_estimates();
+    let weights =
+        lrmm_model::init::load_safetensors(&out.join(lrmm_model::training::MODEL_FILE)).unwrap();
+    let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
+    assert_eq!(saved.len(), fit.bu.len());
+    assert!(fit.bu.iter().any(|&b| b.abs() > 0.05), "a flat fit proves nothing");
+    for (s, f) in saved.iter().zip(&fit.bu) {
+        assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
+    }
+    let (_other_tmp, other) = synthetic_dir(SyntheticSpec {
+        seed: 11,
+        ..SyntheticSpec::default()
+    });
+    let foreign = Predictor::load(&out, &other, &Device::Cpu).unwrap();
+    assert!(
+        !foreign.uses_baseline_biases(),
+        "another dataset's user and item indices must not pick up this model's offsets"
+    );
+    let rows = foreign.dataset().rows(Split::Test);
+    assert!(foreign
+        .predict(&rows, &[])
+        .unwrap()
+        .iter()
+        .all(|p| (1.0..=5.0).contains(p)));
 }

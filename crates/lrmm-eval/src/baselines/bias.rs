@@ -1,22 +1,7 @@
 use super::{Estimator, TrainSet};
 
 /// Surprise `BaselineOnly` with its default `bsl_options` (ALS).
-#[derive(Debug, Clone)]
-pub struct BaselineOnlyParams {
-    pub n_epochs: usize,
-    pub reg_u: f64,
-    pub reg_i: f64,
-}
-
-impl Default for BaselineOnlyParams {
-    fn default() -> Self {
-        Self {
-            n_epochs: 10,
-            reg_u: 15.0,
-            reg_i: 10.0,
-        }
-    }
-}
+pub use lrmm_core::baseline::BaselineParams as BaselineOnlyParams;
 
 /// r̂ = μ + b_u + b_i, with b_u (b_i) zero for an unknown user (item).
 #[derive(Debug, Clone)]
@@ -27,26 +12,12 @@ pub struct BaselineOnly {
 }
 
 impl BaselineOnly {
-    /// Alternating least squares as Surprise's `baseline_als`: each epoch sets every b_i given
-    /// b_u, then every b_u given b_i, each a ridge-regularised mean of residuals.
     pub fn fit(train: &TrainSet, params: &BaselineOnlyParams) -> Self {
-        let mu = train.global_mean;
-        let mut bu = vec![0.0; train.n_users()];
-        let mut bi = vec![0.0; train.n_items()];
-        for _ in 0..params.n_epochs {
-            for (i, ratings) in train.ir.iter().enumerate() {
-                let dev: f64 = ratings.iter().map(|&(u, r)| r - mu - bu[u]).sum();
-                bi[i] = dev / (params.reg_i + ratings.len() as f64);
-            }
-            for (u, ratings) in train.ur.iter().enumerate() {
-                let dev: f64 = ratings.iter().map(|&(i, r)| r - mu - bi[i]).sum();
-                bu[u] = dev / (params.reg_u + ratings.len() as f64);
-            }
-        }
+        let fit = lrmm_core::baseline::fit_baseline(&train.ur, &train.ir, train.global_mean, params);
         Self {
-            global_mean: mu,
-            bu,
-            bi,
+            global_mean: fit.global_mean,
+            bu: fit.bu,
+            bi: fit.bi,
         }
     }
 }

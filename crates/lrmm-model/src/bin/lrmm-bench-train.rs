@@ -77,6 +77,8 @@ fn synthetic_batch(a: &Args, rng: &mut SeededRng) -> Batch {
         keep,
         dropout,
         ratings,
+        user_ids: vec![0; b],
+        item_ids: vec![0; b],
     }
 }
 
@@ -104,11 +106,14 @@ fn main() -> anyhow::Result<()> {
         dropout: 0.5,
         lstm,
         shared_activation: Default::default(),
+        baseline_biases: false,
     };
     let dims = DataDims {
         vocab_size: a.vocab,
         image_dim: a.image_dim,
         rating_mean: 3.0,
+        n_users: 0,
+        n_items: 0,
     };
     let model = Lrmm::new(&cfg, dims, 0, DType::F32, &device)?;
     let train_cfg = TrainConfig {
