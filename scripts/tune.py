@@ -119,7 +119,7 @@ def main() -> int:
                 check=True,
             )
         epoch, rmse, mae, seconds = best_epoch(log)
-        label = ", ".join(f"{s}.{k}={v}" for (s, k), v in overrides.items()) or "(base)"
+        label = ", ".join(f"{s}.{k}={toml_value(v)}" for (s, k), v in overrides.items()) or "(base)"
         results.append((rmse, mae, epoch, seconds, name, label))
         print(f"tune: {name}: best valid RMSE {rmse:.4f} at epoch {epoch}", file=sys.stderr, flush=True)
 

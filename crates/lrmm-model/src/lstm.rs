@@ -123,11 +123,15 @@ impl Drop for InferenceGuard {
     }
 }
 
+/// Whether an [`InferenceGuard`] is alive on this thread (no backward pass will follow).
+pub fn inference_mode() -> bool {
+    INFERENCE.with(|c| c.get())
+}
+
 /// The recurrence as one fused op (CPU only). `xproj`: [B, T, 4H] without bias → [B, T, H].
 pub fn fused_recurrence(xproj: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let (x, w, b) = (xproj.contiguous()?, w_hh.contiguous()?, bias.contiguous()?);
-    let inference = INFERENCE.with(|c| c.get());
-    if !inference && (x.track_op() || w.track_op() || b.track_op()) {
+    if !inference_mode() && (x.track_op() || w.track_op() || b.track_op()) {
         x.apply_op3(
             &w,
             &b,

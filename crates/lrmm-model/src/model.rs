@@ -373,8 +373,9 @@ impl Lrmm {
             .collect::<candle_core::Result<Vec<_>>>()?;
         let ae_input = Tensor::cat(&masked, 1)?;
         // The reconstruction loss sees the autoencoders applied to a detached copy of their input,
-        // so it trains the autoencoders only; the imputation path below stays end to end.
-        let loss_input = if self.stop_gradients && ae_input.track_op() {
+        // so it trains the autoencoders only; the imputation path below stays end to end. Without
+        // a backward pass (inference) both give the same values: run the autoencoders once.
+        let loss_input = if self.stop_gradients && ae_input.track_op() && !crate::lstm::inference_mode() {
             Some(ae_input.detach())
         } else {
             None
