@@ -28,6 +28,12 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Json { path: PathBuf, message: String },
+    #[error("{path}: row {row}: `{column}` is null")]
+    NullValue {
+        path: PathBuf,
+        column: String,
+        row: usize,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

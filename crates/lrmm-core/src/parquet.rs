@@ -42,9 +42,68 @@ pub fn check_schema(path: &Path, df: &DataFrame, schema: Schema) -> Result<()> {
     Ok(())
 }
 
+/// The values of a column read from `path`, which must have the type `read` accepts and no nulls;
+/// errors name the file, the column and, for a null, the row.
+fn values<T>(
+    df: &DataFrame,
+    path: &Path,
+    name: &str,
+    expected: &str,
+    read: impl FnOnce(&Column) -> PolarsResult<Vec<Option<T>>>,
+) -> Result<Vec<T>> {
+    let column = df.column(name).map_err(|_| Error::MissingColumn {
+        path: path.to_path_buf(),
+        column: name.to_string(),
+        expected: expected.to_string(),
+    })?;
+    let values = read(column).map_err(|_| Error::WrongColumnType {
+        path: path.to_path_buf(),
+        column: name.to_string(),
+        found: column.dtype().to_string(),
+        expected: expected.to_string(),
+    })?;
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(row, v)| {
+            v.ok_or_else(|| Error::NullValue {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                row,
+            })
+        })
+        .collect()
+}
+
+/// A non-null `u32` column of an artifact read from `path`.
+pub fn u32_values(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<u32>> {
+    values(df, path, name, "u32", |c| Ok(c.u32()?.iter().collect()))
+}
+
+/// A non-null `f32` column of an artifact read from `path`.
+pub fn f32_values(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f32>> {
+    values(df, path, name, "f32", |c| Ok(c.f32()?.iter().collect()))
+}
+
+/// A non-null `i64` column of an artifact read from `path`.
+pub fn i64_values(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<i64>> {
+    values(df, path, name, "i64", |c| Ok(c.i64()?.iter().collect()))
+}
+
+/// A non-null string column of an artifact read from `path`.
+pub fn str_values(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<String>> {
+    values(df, path, name, "string", |c| {
+        Ok(c.str()?.iter().map(|s| s.map(str::to_owned)).collect())
+    })
+}
+
 /// Writes `df` to `path` atomically (temporary file, then rename), zstd-compressed.
 pub fn write_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
-    write_batches_atomic(path, ParquetCompression::Zstd(None), std::iter::once(Ok(df.clone())))
+    write_batches_atomic(
+        path,
+        ParquetCompression::Zstd(None),
+        std::iter::once(Ok(df.clone())),
+    )
 }
 
 /// Writes each frame of `batches` as a row group of one Parquet file, atomically: a large

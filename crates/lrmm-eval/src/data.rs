@@ -53,18 +53,15 @@ impl Ratings {
             path: path.to_path_buf(),
             message,
         };
-        let column = |name: &str| df.column(name).map_err(|e| invalid(e.to_string()));
-        let users = column("user_id")?.u32().map_err(|e| invalid(e.to_string()))?.clone();
-        let items = column("item_id")?.u32().map_err(|e| invalid(e.to_string()))?.clone();
-        let ratings = column("rating")?.f32().map_err(|e| invalid(e.to_string()))?.clone();
-        let splits = column("split")?.str().map_err(|e| invalid(e.to_string()))?.clone();
+        use lrmm_core::parquet::{f32_values, str_values, u32_values};
+        let users = u32_values(&df, path, "user_id")?;
+        let items = u32_values(&df, path, "item_id")?;
+        let ratings = f32_values(&df, path, "rating")?;
+        let splits = str_values(&df, path, "split")?;
         let mut out = Ratings::default();
-        for row in 0..df.height() {
-            let missing = |c: &str| invalid(format!("row {row}: `{c}` is null"));
-            let user = users.get(row).ok_or_else(|| missing("user_id"))?;
-            let item = items.get(row).ok_or_else(|| missing("item_id"))?;
-            let rating = ratings.get(row).ok_or_else(|| missing("rating"))?;
-            let split_name = splits.get(row).ok_or_else(|| missing("split"))?;
+        for (row, (((user, item), rating), split_name)) in
+            users.into_iter().zip(items).zip(ratings).zip(&splits).enumerate()
+        {
             let split = Split::parse(split_name)
                 .ok_or_else(|| invalid(format!("row {row}: unknown split `{split_name}`")))?;
             if !rating.is_finite() {

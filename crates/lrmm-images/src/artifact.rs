@@ -236,24 +236,14 @@ pub fn read_status(path: &Path) -> Result<Vec<StatusRow>> {
         path: path.to_path_buf(),
         message,
     };
-    let ids = df
-        .column("item_id")
-        .and_then(|c| c.u32())
-        .map_err(|e| bad(e.to_string()))?;
-    let status = df
-        .column("status")
-        .and_then(|c| c.str())
-        .map_err(|e| bad(e.to_string()))?;
+    let ids = lrmm_core::parquet::u32_values(&df, path, "item_id")?;
+    let status = lrmm_core::parquet::str_values(&df, path, "status")?;
     let error = df
         .column("error")
         .and_then(|c| c.str())
         .map_err(|e| bad(e.to_string()))?;
     let mut rows = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let item_id = ids
-            .get(i)
-            .ok_or_else(|| bad(format!("row {i}: null item_id")))?;
-        let s = status.get(i).unwrap_or("");
+    for (i, (item_id, s)) in ids.into_iter().zip(&status).enumerate() {
         let status =
             ImageStatus::parse(s).ok_or_else(|| bad(format!("row {i}: unknown status `{s}`")))?;
         rows.push(StatusRow {

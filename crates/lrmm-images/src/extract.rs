@@ -33,24 +33,13 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
         path: path.to_path_buf(),
         message,
     };
-    let ids = df
-        .column("item_id")
-        .and_then(|c| c.u32())
-        .map_err(|e| bad(e.to_string()))?;
-    let asins = df
-        .column("asin")
-        .and_then(|c| c.str())
-        .map_err(|e| bad(e.to_string()))?;
-    let mut items = Vec::with_capacity(df.height());
-    for row in 0..df.height() {
-        let (Some(item_id), Some(asin)) = (ids.get(row), asins.get(row)) else {
-            return Err(bad(format!("row {row}: null item_id or asin")));
-        };
-        items.push(Item {
-            item_id,
-            asin: asin.to_string(),
-        });
-    }
+    let ids = lrmm_core::parquet::u32_values(&df, path, "item_id")?;
+    let asins = lrmm_core::parquet::str_values(&df, path, "asin")?;
+    let mut items: Vec<Item> = ids
+        .into_iter()
+        .zip(asins)
+        .map(|(item_id, asin)| Item { item_id, asin })
+        .collect();
     items.sort_by_key(|i| i.item_id);
     if let Some(w) = items.windows(2).find(|w| w[0].item_id == w[1].item_id) {
         return Err(bad(format!("item_id {} appears twice", w[0].item_id)));

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use candle_core::{DType, Device, Tensor};
+use lrmm_core::parquet::{f32_values, u32_values};
 use lrmm_core::schema::{INTERACTIONS, ITEM_TOKENS, REVIEW_TOKENS};
 use lrmm_core::{ArtifactDir, SeededRng, Split};
 use polars::prelude::*;
@@ -50,17 +51,6 @@ pub struct Dataset {
 
 fn polars_err(path: &Path, e: PolarsError) -> ModelError {
     ModelError::bad(path, e.to_string())
-}
-
-fn u32_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<u32>> {
-    let ca = df
-        .column(name)
-        .and_then(|c| c.u32())
-        .map_err(|e| polars_err(path, e))?;
-    ca.iter()
-        .enumerate()
-        .map(|(i, v)| v.ok_or_else(|| ModelError::bad(path, format!("row {i}: `{name}` is null"))))
-        .collect()
 }
 
 /// Flattens a `list<u32>` column into (offsets, values), checking ids against the vocabulary.
@@ -156,22 +146,15 @@ impl Dataset {
     pub fn load(dir: &ArtifactDir, order: DocOrder) -> Result<Self> {
         let ipath = dir.interactions();
         let inter = lrmm_core::parquet::read_checked(&ipath, INTERACTIONS)?;
-        let user_id = u32_column(&inter, &ipath, "user_id")?;
-        let item_id = u32_column(&inter, &ipath, "item_id")?;
-        let rating: Vec<f32> = inter
-            .column("rating")
-            .and_then(|c| c.f32())
-            .map_err(|e| polars_err(&ipath, e))?
-            .iter()
-            .enumerate()
-            .map(|(i, r)| match r {
-                Some(r) if r.is_finite() => Ok(r),
-                _ => Err(ModelError::bad(
-                    &ipath,
-                    format!("row {i}: rating is null or not finite"),
-                )),
-            })
-            .collect::<Result<_>>()?;
+        let user_id = u32_values(&inter, &ipath, "user_id")?;
+        let item_id = u32_values(&inter, &ipath, "item_id")?;
+        let rating = f32_values(&inter, &ipath, "rating")?;
+        if let Some(i) = rating.iter().position(|r| !r.is_finite()) {
+            return Err(ModelError::bad(
+                &ipath,
+                format!("row {i}: rating is not finite"),
+            ));
+        }
         let unix_time: Vec<i64> = inter
             .column("unix_time")
             .and_then(|c| c.i64())
@@ -211,8 +194,8 @@ impl Dataset {
                 ),
             ));
         }
-        let r_users = u32_column(&reviews, &rpath, "user_id")?;
-        let r_items = u32_column(&reviews, &rpath, "item_id")?;
+        let r_users = u32_values(&reviews, &rpath, "user_id")?;
+        let r_items = u32_values(&reviews, &rpath, "item_id")?;
         if let Some(i) = (0..n_rows).find(|&i| r_users[i] != user_id[i] || r_items[i] != item_id[i])
         {
             return Err(ModelError::bad(
@@ -224,7 +207,7 @@ impl Dataset {
 
         let mpath = dir.item_tokens();
         let items = lrmm_core::parquet::read_checked(&mpath, ITEM_TOKENS)?;
-        let m_items = u32_column(&items, &mpath, "item_id")?;
+        let m_items = u32_values(&items, &mpath, "item_id")?;
         let (m_off, m_tok) = token_lists(&items, &mpath, vocab_size)?;
         // Re-index by item id (items absent from the file have no metadata).
         let mut meta_offsets = vec![0usize; n_items + 1];
@@ -404,7 +387,12 @@ impl Dataset {
             by_user[u].push((i, rating));
             by_item[i].push((u, rating));
         }
-        lrmm_core::baseline::fit_baseline(&by_user, &by_item, self.train_mean(), &Default::default())
+        lrmm_core::baseline::fit_baseline(
+            &by_user,
+            &by_item,
+            self.train_mean(),
+            &Default::default(),
+        )
     }
 
     pub fn review(&self, row: usize) -> &[u32] {

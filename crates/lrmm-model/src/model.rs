@@ -161,6 +161,22 @@ pub struct BaselineBiases {
     pub item: Tensor,
 }
 
+impl BaselineBiases {
+    /// b_u · keep_U + b_i · keep_O for the batch: a dropped or missing modality takes its offset
+    /// with it, so the cold-start predictions (−U, −O) do not see it.
+    fn offsets(&self, batch: &DeviceBatch, keep: &[Tensor]) -> Result<Tensor> {
+        let user = self
+            .user
+            .index_select(&batch.user_ids, 0)?
+            .mul(&keep[0].squeeze(1)?)?;
+        let item = self
+            .item
+            .index_select(&batch.item_ids, 0)?
+            .mul(&keep[1].squeeze(1)?)?;
+        Ok(user.add(&item)?)
+    }
+}
+
 /// What one forward pass produces.
 #[derive(Debug, Clone)]
 pub struct Forward {
@@ -184,22 +200,6 @@ pub struct LossParts {
     pub recon: Tensor,
     /// Σ_g H^g (eq. 20).
     pub kl: Tensor,
-}
-
-impl BaselineBiases {
-    /// b_u · keep_U + b_i · keep_O for the batch: a dropped or missing modality takes its offset
-    /// with it, so the cold-start predictions (−U, −O) do not see it.
-    fn offsets(&self, batch: &DeviceBatch, keep: &[Tensor]) -> Result<Tensor> {
-        let user = self
-            .user
-            .index_select(&batch.user_ids, 0)?
-            .mul(&keep[0].squeeze(1)?)?;
-        let item = self
-            .item
-            .index_select(&batch.item_ids, 0)?
-            .mul(&keep[1].squeeze(1)?)?;
-        Ok(user.add(&item)?)
-    }
 }
 
 /// The whole model.
@@ -375,11 +375,12 @@ impl Lrmm {
         // The reconstruction loss sees the autoencoders applied to a detached copy of their input,
         // so it trains the autoencoders only; the imputation path below stays end to end. Without
         // a backward pass (inference) both give the same values: run the autoencoders once.
-        let loss_input = if self.stop_gradients && ae_input.track_op() && !crate::lstm::inference_mode() {
-            Some(ae_input.detach())
-        } else {
-            None
-        };
+        let loss_input =
+            if self.stop_gradients && ae_input.track_op() && !crate::lstm::inference_mode() {
+                Some(ae_input.detach())
+            } else {
+                None
+            };
         let mut reconstructions = Vec::with_capacity(4);
         let mut hidden = Vec::with_capacity(4);
         let mut fused = Vec::with_capacity(4);

@@ -534,7 +534,10 @@ fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
         lrmm_model::init::load_safetensors(&out.join(lrmm_model::training::MODEL_FILE)).unwrap();
     let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
     assert_eq!(saved.len(), fit.bu.len());
-    assert!(fit.bu.iter().any(|&b| b.abs() > 0.05), "a flat fit proves nothing");
+    assert!(
+        fit.bu.iter().any(|&b| b.abs() > 0.05),
+        "a flat fit proves nothing"
+    );
     for (s, f) in saved.iter().zip(&fit.bu) {
         assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
     }
