@@ -8,6 +8,7 @@
 pub mod atomic;
 pub mod baseline;
 pub mod error;
+pub mod linalg;
 pub mod logging;
 pub mod metrics;
 pub mod parquet;

@@ -5,7 +5,8 @@
 //! layers here, where a plain matmul of the same size runs at 120+. Keeping activations NHWC
 //! from the first layer to the last makes im2col a run of contiguous copies of `c_in` floats,
 //! the matmul writes straight into the next layer's input, and bias and ReLU follow in place. The
-//! matmul is the `gemm` crate (candle's CPU backend), called directly. A 3×3, stride-1, padding-1
+//! matmul is `lrmm_core::linalg::matmul_into` (the `gemm` crate, candle's CPU backend, called
+//! directly). A 3×3, stride-1, padding-1
 //! convolution is all VGG needs, so that is all this implements.
 
 use candle_core::{Device, Result, Storage, Tensor};
@@ -104,7 +105,7 @@ impl Conv3x3ReluNhwc {
                         }
                     });
                 let dst = &mut out[first_row * w * c_out..(first_row + rows) * w * c_out];
-                matmul_into(dst, patches, &self.weight, rows * w, k, c_out);
+                lrmm_core::linalg::matmul_into(dst, patches, &self.weight, rows * w, k, c_out);
                 dst.par_chunks_mut(w * c_out).for_each(|line| {
                     for pixel in line.chunks_exact_mut(c_out) {
                         for (d, bias) in pixel.iter_mut().zip(&self.bias) {
@@ -116,40 +117,6 @@ impl Conv3x3ReluNhwc {
             Ok(())
         })?;
         Tensor::from_vec(out, (b, h, w, c_out), &Device::Cpu)
-    }
-}
-
-/// `dst[m × n] = lhs[m × k] · rhs[k × n]`, all row-major, on every rayon thread: the `gemm`
-/// crate (candle's CPU matmul) called directly, so the product lands in the layer's output
-/// without a temporary tensor and a copy.
-#[allow(unsafe_code)] // gemm's API is raw pointers and strides; this is the crate's one unsafe block
-fn matmul_into(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: usize) {
-    assert!(dst.len() == m * n && lhs.len() == m * k && rhs.len() == k * n);
-    // SAFETY: the three slices hold exactly the m×n, m×k and k×n row-major matrices the strides
-    // describe (asserted above), and `dst` is exclusively borrowed, so every access is in bounds
-    // and unaliased.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(rayon::current_num_threads()),
-        );
     }
 }
 

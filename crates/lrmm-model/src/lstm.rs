@@ -154,14 +154,43 @@ pub fn fused_recurrence(xproj: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<
 }
 
 /// Floating types the fused op runs on (f32 for training, f64 for gradient checks).
-pub trait Real: WithDType {
+pub trait Real: WithDType + lrmm_core::linalg::GemmScalar {
     fn exp_(self) -> Self;
     fn tanh_(self) -> Self;
     fn sigmoid(self) -> Self {
         Self::one() / (Self::one() + (Self::zero() - self).exp_())
     }
+    /// σ of every value in place.
+    fn sigmoid_slice(xs: &mut [Self]) {
+        for x in xs {
+            *x = x.sigmoid();
+        }
+    }
+    /// tanh of every value in place.
+    fn tanh_slice(xs: &mut [Self]) {
+        for x in xs {
+            *x = x.tanh_();
+        }
+    }
     fn stash(c: Vec<Self>, gates: Vec<Self>) -> Stash;
     fn unstash(stash: &Stash) -> Option<(&[Self], &[Self])>;
+}
+
+/// e^x for f32 in a form the compiler vectorises (libm's `expf` is a call per value, and the gate
+/// pass takes five per hidden unit and step): x = n ln2 + r with |r| ≤ ln2/2, e^r by its degree-6
+/// Taylor polynomial (relative error ≤ 2e-7, near f32's 6e-8 rounding), 2^n from the exponent
+/// bits. Inputs are clamped to [−87, 88], where e^x is a normal f32.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding and subtracting it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6; // ln 2 in two parts
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 impl Real for f32 {
@@ -172,6 +201,16 @@ impl Real for f32 {
     /// than libm's tanhf, which dominated the gate pass.
     fn tanh_(self) -> Self {
         1.0 - 2.0 / ((2.0 * self).exp() + 1.0)
+    }
+    fn sigmoid_slice(xs: &mut [Self]) {
+        for x in xs {
+            *x = 1.0 / (1.0 + exp_f32(-*x));
+        }
+    }
+    fn tanh_slice(xs: &mut [Self]) {
+        for x in xs {
+            *x = 1.0 - 2.0 / (exp_f32(2.0 * *x) + 1.0);
+        }
     }
     fn stash(c: Vec<Self>, gates: Vec<Self>) -> Stash {
         Stash::F32(c, gates)
@@ -226,15 +265,6 @@ fn contiguous_slice<'a, T: WithDType>(storage: &'a CpuStorage, layout: &Layout) 
     }
 }
 
-/// `a` [m, k] (row-major) times `b` [k, n] through candle's CPU matmul.
-fn matmul<T: Real>(a: &[T], m: usize, b: &Tensor) -> Result<Vec<T>> {
-    let k = b.dims()[0];
-    Tensor::from_slice(a, (m, k), &Device::Cpu)?
-        .matmul(b)?
-        .flatten_all()?
-        .to_vec1::<T>()
-}
-
 /// Returns (h [B*T*H], c [B*T*H], gates [B*T*4H]).
 fn forward_cpu<T: Real>(
     x: &[T],
@@ -245,19 +275,22 @@ fn forward_cpu<T: Real>(
     hidden: usize,
 ) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
     let h4 = 4 * hidden;
-    let w_t = Tensor::from_slice(w_hh, (h4, hidden), &Device::Cpu)?
-        .t()?
-        .contiguous()?;
+    // W_hhᵀ [H, 4H], row-major, for h_{t−1} W_hhᵀ.
+    let mut w_t = vec![T::zero(); hidden * h4];
+    for (row, w_row) in w_hh.chunks_exact(hidden).enumerate() {
+        for (col, &v) in w_row.iter().enumerate() {
+            w_t[col * h4 + row] = v;
+        }
+    }
     let mut hs = vec![T::zero(); b * t * hidden];
     let mut cs = vec![T::zero(); b * t * hidden];
     let mut gs = vec![T::zero(); b * t * h4];
     let mut h = vec![T::zero(); b * hidden];
+    let mut recurrent = vec![T::zero(); b * h4];
     for step in 0..t {
-        let recurrent = if step == 0 {
-            vec![T::zero(); b * h4]
-        } else {
-            matmul(&h, b, &w_t)?
-        };
+        if step > 0 {
+            lrmm_core::linalg::matmul_into(&mut recurrent, &h, &w_t, b, hidden, h4);
+        }
         hs.par_chunks_mut(t * hidden)
             .zip(cs.par_chunks_mut(t * hidden))
             .zip(gs.par_chunks_mut(t * h4))
@@ -268,33 +301,37 @@ fn forward_cpu<T: Real>(
                 let z_rec = &recurrent[bi * h4..(bi + 1) * h4];
                 let (c_before, c_rest) = c_b.split_at_mut(step * hidden);
                 let c_out = &mut c_rest[..hidden];
-                let c_prev = if step == 0 {
-                    None
-                } else {
-                    Some(&c_before[(step - 1) * hidden..])
-                };
                 let h_out = &mut h_b[step * hidden..(step + 1) * hidden];
                 let gates = &mut g_b[step * h4..(step + 1) * h4];
-                for j in 0..hidden {
-                    let i = (z_in[j] + z_rec[j] + bias[j]).sigmoid();
-                    let f = (z_in[hidden + j] + z_rec[hidden + j] + bias[hidden + j]).sigmoid();
-                    let g = (z_in[2 * hidden + j] + z_rec[2 * hidden + j] + bias[2 * hidden + j])
-                        .tanh_();
-                    let o = (z_in[3 * hidden + j] + z_rec[3 * hidden + j] + bias[3 * hidden + j])
-                        .sigmoid();
-                    let c_new = match c_prev {
-                        Some(cp) => f * cp[j] + i * g,
-                        None => i * g,
-                    };
-                    let h_new = o * c_new.tanh_();
-                    c_out[j] = c_new;
-                    h_out[j] = h_new;
-                    h_now[j] = h_new;
-                    gates[j] = i;
-                    gates[hidden + j] = f;
-                    gates[2 * hidden + j] = g;
-                    gates[3 * hidden + j] = o;
+                // Pre-activations, then each gate block through its nonlinearity, one pass each
+                // (at step 0 the recurrent buffer is still all zeros).
+                for ((z, (&a, &r)), &bias) in gates.iter_mut().zip(z_in.iter().zip(z_rec)).zip(bias) {
+                    *z = a + r + bias;
                 }
+                let (ifg, o) = gates.split_at_mut(3 * hidden);
+                let (i_f, g) = ifg.split_at_mut(2 * hidden);
+                T::sigmoid_slice(i_f);
+                T::tanh_slice(g);
+                T::sigmoid_slice(o);
+                let (i, f) = i_f.split_at(hidden);
+                if step == 0 {
+                    for ((c, &i), &g) in c_out.iter_mut().zip(i.iter()).zip(g.iter()) {
+                        *c = i * g;
+                    }
+                } else {
+                    let c_prev = &c_before[(step - 1) * hidden..];
+                    for ((((c, &i), &f), &g), &cp) in
+                        c_out.iter_mut().zip(i).zip(f).zip(g.iter()).zip(c_prev)
+                    {
+                        *c = f * cp + i * g;
+                    }
+                }
+                h_out.copy_from_slice(c_out);
+                T::tanh_slice(h_out);
+                for (h, &o) in h_out.iter_mut().zip(o.iter()) {
+                    *h = *h * o;
+                }
+                h_now.copy_from_slice(h_out);
             });
     }
     Ok((hs, cs, gs))
@@ -314,6 +351,7 @@ fn backward_cpu<T: Real>(
 ) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
     let h4 = 4 * hidden;
     let one = T::one();
+    let w = w_hh.flatten_all()?.to_vec1::<T>()?;
     let mut dz_all = vec![T::zero(); b * t * h4];
     let mut dz_step = vec![T::zero(); b * h4];
     let mut dh_next = vec![T::zero(); b * hidden];
@@ -335,6 +373,8 @@ fn backward_cpu<T: Real>(
                 };
                 let g4 = &gs[at * h4..(at + 1) * h4];
                 let gr = &grad[at * hidden..(at + 1) * hidden];
+                let mut tanh_c = c.to_vec();
+                T::tanh_slice(&mut tanh_c);
                 for j in 0..hidden {
                     let (i, f, g, o) = (
                         g4[j],
@@ -343,7 +383,7 @@ fn backward_cpu<T: Real>(
                         g4[3 * hidden + j],
                     );
                     let dh = gr[j] + dh_b[j];
-                    let tc = c[j].tanh_();
+                    let tc = tanh_c[j];
                     let d_o = dh * tc;
                     let dc = dc_b[j] + dh * o * (one - tc * tc);
                     let d_i = dc * g;
@@ -361,7 +401,7 @@ fn backward_cpu<T: Real>(
                 dz_b[step * h4..(step + 1) * h4].copy_from_slice(dz_s);
             });
         if step > 0 {
-            dh_next = matmul(&dz_step, b, w_hh)?;
+            lrmm_core::linalg::matmul_into(&mut dh_next, &dz_step, &w, b, h4, hidden);
         }
     }
     // dW_hh = Σ_t dz_tᵀ h_{t−1}: one matmul over all steps (h_{−1} = 0, so step 0 is skipped).
@@ -476,6 +516,28 @@ impl CustomOp3 for LstmRecurrence {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn vectorised_exp_and_gates_match_libm() {
+        let mut worst = 0f64;
+        for k in -8700..=8800 {
+            let x = k as f32 * 0.01;
+            let want = f64::from(x).exp();
+            worst = worst.max((f64::from(exp_f32(x)) - want).abs() / want);
+        }
+        assert!(worst < 3e-7, "relative error {worst}");
+        // Clamped at the ends, never 0, inf or NaN.
+        assert_eq!(exp_f32(-1000.0), exp_f32(-87.0));
+        assert!(exp_f32(-1000.0) > 0.0 && exp_f32(1000.0).is_finite());
+        let xs: Vec<f32> = (-300..=300).map(|k| k as f32 * 0.05).collect();
+        let (mut s, mut t) = (xs.clone(), xs.clone());
+        f32::sigmoid_slice(&mut s);
+        f32::tanh_slice(&mut t);
+        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
+            assert!((f64::from(s) - 1.0 / (1.0 + (-f64::from(x)).exp())).abs() < 1e-6, "σ({x})");
+            assert!((f64::from(t) - f64::from(x).tanh()).abs() < 1e-6, "tanh({x})");
+        }
+    }
+
     use super::*;
     use candle_core::Var;
     use lrmm_core::SeededRng;
