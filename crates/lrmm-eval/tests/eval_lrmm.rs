@@ -12,23 +12,13 @@ use lrmm_model::synthetic::{self, SyntheticSpec};
 use lrmm_model::training::{train, TrainOptions};
 use polars::prelude::*;
 
-const TINY: &str = r#"
-[model]
-word_dim = 8
-hidden = 12
-ae_hidden = 24
-shared_dim = 12
-[data]
-max_len = 30
-leak_target = false
-order = "recent_first"
-[train]
-optimizer = "adamw"
-learning_rate = 0.01
-batch_size = 32
-max_epochs = 3
-patience = 10
-"#;
+/// The model crate's tiny config, trained for `epochs` at `learning_rate`.
+fn tiny(epochs: usize, learning_rate: f64) -> Config {
+    let mut config = synthetic::tiny_config();
+    config.train.max_epochs = epochs;
+    config.train.learning_rate = learning_rate;
+    config
+}
 
 #[test]
 fn lrmm_settings_subsets_predictions_and_figures() {
@@ -38,7 +28,7 @@ fn lrmm_settings_subsets_predictions_and_figures() {
     let model_dir = tmp.path().join("data/model");
     train(&TrainOptions {
         data_dir: data.root().to_path_buf(),
-        config: Config::from_toml_str(TINY).unwrap(),
+        config: tiny(3, 0.01),
         seed: 1,
         device: Device::Cpu,
         out_dir: model_dir.clone(),
@@ -107,10 +97,9 @@ fn loaded_model_reproduces_the_recorded_validation_rmse() {
     synthetic::write(&data, SyntheticSpec { users: 60, items: 30, interactions_per_user: 8, image_dim: 8, seed: 5 }).unwrap();
     let model_dir = tmp.path().join("model");
     // A high learning rate and no early stop, so that the best epoch is not the last one.
-    let config = TINY.replace("learning_rate = 0.01", "learning_rate = 0.05").replace("max_epochs = 3", "max_epochs = 8");
     let saved = train(&TrainOptions {
         data_dir: data.root().to_path_buf(),
-        config: Config::from_toml_str(&config).unwrap(),
+        config: tiny(8, 0.05),
         seed: 3,
         device: Device::Cpu,
         out_dir: model_dir.clone(),

@@ -11,7 +11,33 @@ use std::path::Path;
 use lrmm_core::{ArtifactDir, SeededRng};
 use polars::prelude::*;
 
+use crate::config::Config;
 use crate::{ModelError, Result};
+
+/// A model small enough to train on these artifacts in seconds (tests of this crate and of the
+/// evaluation stage): d = 12, L = 30, AdamW, 4 epochs.
+pub const TINY_CONFIG: &str = r#"
+[model]
+word_dim = 8
+hidden = 12
+ae_hidden = 24
+shared_dim = 12
+[data]
+max_len = 30
+leak_target = false
+order = "recent_first"
+[train]
+optimizer = "adamw"
+learning_rate = 0.01
+batch_size = 32
+max_epochs = 4
+patience = 10
+"#;
+
+/// [`TINY_CONFIG`], parsed.
+pub fn tiny_config() -> Config {
+    Config::from_toml_str(TINY_CONFIG).expect("TINY_CONFIG parses")
+}
 
 /// Sizes of a synthetic dataset.
 #[derive(Debug, Clone, Copy)]

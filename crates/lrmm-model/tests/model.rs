@@ -10,31 +10,9 @@ use lrmm_model::data::{assemble, Batch, Dataset, TrainNoise};
 use lrmm_model::inference::Predictor;
 use lrmm_model::lstm::LstmImpl;
 use lrmm_model::model::{DataDims, Lrmm};
-use lrmm_model::synthetic::{self, SyntheticSpec};
+use lrmm_model::synthetic::{self, tiny_config, SyntheticSpec};
 use lrmm_model::training::{train, TrainOptions};
 use lrmm_model::{Modality, ModelError};
-
-const TINY: &str = r#"
-[model]
-word_dim = 8
-hidden = 12
-ae_hidden = 24
-shared_dim = 12
-[data]
-max_len = 30
-leak_target = false
-order = "recent_first"
-[train]
-optimizer = "adamw"
-learning_rate = 0.01
-batch_size = 32
-max_epochs = 4
-patience = 10
-"#;
-
-fn tiny_config() -> Config {
-    Config::from_toml_str(TINY).unwrap()
-}
 
 fn synthetic_dir(spec: SyntheticSpec) -> (tempfile::TempDir, ArtifactDir) {
     let tmp = tempfile::tempdir().unwrap();
