@@ -22,7 +22,14 @@ impl GemmScalar for f64 {
 ///
 /// # Panics
 /// When a slice's length is not the size its shape says.
-pub fn matmul_into<T: GemmScalar>(dst: &mut [T], lhs: &[T], rhs: &[T], m: usize, k: usize, n: usize) {
+pub fn matmul_into<T: GemmScalar>(
+    dst: &mut [T],
+    lhs: &[T],
+    rhs: &[T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     assert_eq!(dst.len(), m * n, "matmul_into: dst is not {m}×{n}");
     assert_eq!(lhs.len(), m * k, "matmul_into: lhs is not {m}×{k}");
     assert_eq!(rhs.len(), k * n, "matmul_into: rhs is not {k}×{n}");

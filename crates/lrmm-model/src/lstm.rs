@@ -178,8 +178,8 @@ pub trait Real: WithDType + lrmm_core::linalg::GemmScalar {
 
 /// e^x for f32 in a form the compiler vectorises (libm's `expf` is a call per value, and the gate
 /// pass takes five per hidden unit and step): x = n ln2 + r with |r| ≤ ln2/2, e^r by its degree-6
-/// Taylor polynomial (relative error below 3e-7, tested; f32 rounding is 6e-8), 2^n from the exponent
-/// bits. Inputs are clamped to [−87, 88], where e^x is a normal f32.
+/// Taylor polynomial (relative error below 3e-7, tested; f32 rounding is 6e-8), 2^n from the
+/// exponent bits. Inputs are clamped to [−87, 88], where e^x is a normal f32.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding and subtracting it rounds to an integer
@@ -305,7 +305,8 @@ fn forward_cpu<T: Real>(
                 let gates = &mut g_b[step * h4..(step + 1) * h4];
                 // Pre-activations, then each gate block through its nonlinearity, one pass each
                 // (at step 0 the recurrent buffer is still all zeros).
-                for ((z, (&a, &r)), &bias) in gates.iter_mut().zip(z_in.iter().zip(z_rec)).zip(bias) {
+                for ((z, (&a, &r)), &bias) in gates.iter_mut().zip(z_in.iter().zip(z_rec)).zip(bias)
+                {
                     *z = a + r + bias;
                 }
                 let (ifg, o) = gates.split_at_mut(3 * hidden);
@@ -533,8 +534,14 @@ mod tests {
         f32::sigmoid_slice(&mut s);
         f32::tanh_slice(&mut t);
         for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
-            assert!((f64::from(s) - 1.0 / (1.0 + (-f64::from(x)).exp())).abs() < 1e-6, "σ({x})");
-            assert!((f64::from(t) - f64::from(x).tanh()).abs() < 1e-6, "tanh({x})");
+            assert!(
+                (f64::from(s) - 1.0 / (1.0 + (-f64::from(x)).exp())).abs() < 1e-6,
+                "σ({x})"
+            );
+            assert!(
+                (f64::from(t) - f64::from(x).tanh()).abs() < 1e-6,
+                "tanh({x})"
+            );
         }
     }
 
