@@ -49,7 +49,7 @@ def check(cond, what):
     if not cond:
         failures.append(what)
 
-def finite_rmse(metrics, path):
+def finite_rmse(path):
     m = json.loads(pathlib.Path(path).read_text())
     for key in ("+F", "-U", "-O", "-M", "-V"):
         r = m.get("lrmm", {}).get(key, {}).get("rmse")
@@ -73,7 +73,7 @@ def table(path, must):
 
 # Table 2: two seeds, each a whole pipeline, aggregated as mean ± std.
 for s in (1, 2):
-    finite_rmse(None, f"build/{name}-seed{s}/metrics.json")
+    finite_rmse(f"build/{name}-seed{s}/metrics.json")
 table(exp / "table2.md", ["LRMM(+F)", "LRMM(-U)", "LRMM(-O)", "LRMM(-M)", "LRMM(-V)", "±", "SVD++"])
 # Table 3: p_m = 0.5 models, with the cold subsets.
 table(exp / "table3.md", ["±", "RMSE cold item", "LRMM(+F)"])
@@ -87,17 +87,17 @@ png(exp / "fig6.png")
 for length in (10, 20):
     cfg = json.loads((exp / f"L{length}/model/config.json").read_text())
     check(cfg["config"]["data"]["max_len"] == length, f"fig6 L{length}: trained with max_len {cfg['config']['data']['max_len']}")
-    finite_rmse(None, exp / f"L{length}/metrics.json")
+    finite_rmse(exp / f"L{length}/metrics.json")
 # Figure 4: each cap N is its own ingest; at N = 0 the test items have no training reviews.
 png(exp / "fig4.png")
 for n in (1, 0):
-    finite_rmse(None, f"build/{name}-fig4-n{n}/metrics.json")
+    finite_rmse(f"build/{name}-fig4-n{n}/metrics.json")
 dropped = [json.loads(pathlib.Path(f"build/{name}-fig4-n{n}/ingest_summary.json").read_text())["train_reviews_dropped_by_cap"] for n in (1, 0)]
 check(0 < dropped[0] < dropped[1], f"fig4: training reviews dropped by the caps 1 and 0: {dropped}")
 # Table 4: the source model on the target's test split, vocabulary from the source.
 t4 = pathlib.Path(f"build/experiments/{name}-xsource-to-{name}-xtarget")
 table(t4 / "table4.md", ["Cross-domain", "In-domain", "coverage"])
-finite_rmse(None, t4 / "metrics.json")
+finite_rmse(t4 / "metrics.json")
 
 if failures:
     print("test-experiments: FAILED", *failures, sep="\n  ", file=sys.stderr)

@@ -364,7 +364,7 @@ fn backward_cpu<T: Real>(
             .zip(dh_next.par_chunks_mut(hidden))
             .zip(dc_next.par_chunks_mut(hidden))
             .enumerate()
-            .for_each(|(bi, (((dz_b, dz_s), dh_b), dc_b))| {
+            .for_each_init(Vec::new, |tanh_c, (bi, (((dz_b, dz_s), dh_b), dc_b))| {
                 let at = bi * t + step;
                 let c = &cs[at * hidden..(at + 1) * hidden];
                 let c_prev = if step == 0 {
@@ -374,8 +374,9 @@ fn backward_cpu<T: Real>(
                 };
                 let g4 = &gs[at * h4..(at + 1) * h4];
                 let gr = &grad[at * hidden..(at + 1) * hidden];
-                let mut tanh_c = c.to_vec();
-                T::tanh_slice(&mut tanh_c);
+                tanh_c.clear();
+                tanh_c.extend_from_slice(c);
+                T::tanh_slice(tanh_c);
                 for j in 0..hidden {
                     let (i, f, g, o) = (
                         g4[j],

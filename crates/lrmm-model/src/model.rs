@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Tensor, D};
 
 use crate::config::{Activation, LossConfig, ModelConfig};
-use crate::data::DeviceBatch;
+use crate::data::{Dataset, DeviceBatch};
 use crate::init::{Init, ParamStore};
 use crate::lstm::Lstm;
 use crate::{Modality, Result};
@@ -23,6 +23,19 @@ pub struct DataDims {
     pub n_users: usize,
     #[serde(default)]
     pub n_items: usize,
+}
+
+impl DataDims {
+    /// The sizes of a loaded dataset, as training records them.
+    pub fn of(ds: &Dataset) -> Self {
+        Self {
+            vocab_size: ds.vocab_size,
+            image_dim: ds.image_dim,
+            rating_mean: ds.train_mean(),
+            n_users: ds.n_users,
+            n_items: ds.n_items,
+        }
+    }
 }
 
 /// `y = x W^T + b`, weights in PyTorch's [out, in] layout.

@@ -200,13 +200,7 @@ pub fn train(opts: &TrainOptions) -> Result<SavedModel> {
             "no validation interactions: early stopping needs a valid split",
         ));
     }
-    let dims = DataDims {
-        vocab_size: ds.vocab_size,
-        image_dim: ds.image_dim,
-        rating_mean: ds.train_mean(),
-        n_users: ds.n_users,
-        n_items: ds.n_items,
-    };
+    let dims = DataDims::of(&ds);
     let global_mean = vec![dims.rating_mean as f32; valid_rows.len()];
     let (global_rmse, _) = rmse_mae(&global_mean, &ds, &valid_rows);
     tracing::info!(

@@ -52,13 +52,7 @@ fn small_dataset() -> Dataset {
 fn model_for(ds: &Dataset, cfg: &Config, dtype: DType, lstm: LstmImpl) -> Lrmm {
     let mut mc = cfg.model.clone();
     mc.lstm = lstm;
-    let dims = DataDims {
-        vocab_size: ds.vocab_size,
-        image_dim: ds.image_dim,
-        rating_mean: ds.train_mean(),
-        n_users: ds.n_users,
-        n_items: ds.n_items,
-    };
+    let dims = DataDims::of(ds);
     Lrmm::new(&mc, dims, 7, dtype, &Device::Cpu).unwrap()
 }
 
