@@ -54,7 +54,7 @@ endef
 .PHONY: FORCE
 FORCE:
 
-.PHONY: help all test test-experiments build bench clean
+.PHONY: help all test test-experiments lint build bench clean
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -69,9 +69,15 @@ include $(sort $(wildcard mk/*.mk))
 
 all: $(ALL_TARGETS) ## run every stage on build/NAME (default: the generated dataset)
 
-test: ## run every test (release profile; real-data tests skip when ../shared/data is absent)
+test: lint ## lint, then every test (release profile; real-data tests skip when ../shared/data is absent)
 	$(CARGO) test --release --workspace
 	$(MAKE) --no-print-directory test-experiments
+
+# clippy in the release profile reuses the release build's build scripts and proc macros.
+lint: ## rustfmt check, clippy with warnings as errors on every target, no module import cycles
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	python3 scripts/check-module-cycles.py
 
 test-experiments: $(BIN)/.stamp ## every experiment target end to end on the default dataset, CI-sized (part of test)
 	bash scripts/test-experiments.sh

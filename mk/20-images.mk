@@ -29,7 +29,7 @@ $(BUILD)/.images.args: FORCE
 # The features file is written last, so it is the target; the status table comes with it.
 $(BUILD)/image_features.safetensors: $(BUILD)/items.parquet $(IMAGES_INPUTS) $(BIN)/lrmm-images $(BUILD)/.images.args
 	$(if $(IMAGES),,@mkdir -p $(BUILD)/no-images)
-	$(BIN)/lrmm-images --out $(BUILD) $(IMAGES_ARGS)
+	$(BIN)/lrmm-images --data $(BUILD) $(IMAGES_ARGS)
 $(BUILD)/image_status.parquet: $(BUILD)/image_features.safetensors
 
 .PHONY: images bench-images

@@ -1,16 +1,23 @@
 # Training: token ids + image features → build/$(NAME)/model/{model.safetensors,config.json,train_log.csv}
 # (docs/model.md). Early stopping on the validation split; an interrupted run resumes from its
 # checkpoint in build/$(NAME)/model/.
+#   TRAIN_SET    config overrides SECTION.KEY=VALUE, each passed as lrmm-train --set, applied after
+#                CONFIG's `base` chain, e.g. "train.max_epochs=3 data.max_len=20" (docs/model.md)
 #   TRAIN_FLAGS  extra lrmm-train flags, e.g. "--leak-target" (the paper's documents) or "--max-epochs 5"
 #   DEVICE       cpu (default) or cuda (needs a `--features cuda` build, see ../shared/gpu/README.md)
 
+TRAIN_SET ?=
 TRAIN_FLAGS ?=
 DEVICE ?= cpu
 SHARED ?= ../shared
 MODEL_DIR := $(BUILD)/model
 TRAIN_INPUTS := $(BUILD)/interactions.parquet $(BUILD)/review_tokens.parquet $(BUILD)/item_tokens.parquet \
 	$(BUILD)/tokenizer.json $(BUILD)/image_features.safetensors
-TRAIN_ARGS := --config $(CONFIG) --seed $(SEED) --device $(DEVICE) $(TRAIN_FLAGS)
+TRAIN_ARGS := --config $(CONFIG) $(foreach s,$(TRAIN_SET),--set $(s)) --seed $(SEED) --device $(DEVICE) $(TRAIN_FLAGS)
+
+# $(call config_files,FILE): FILE and the configs its `base` chain names, as prerequisites, so that
+# a model reruns when a config it inherits from changes (scripts/pipeline_config.py; memoised).
+config_files = $(1) $(if $(filter undefined,$(origin CONFIG_BASES_$(1))),$(eval CONFIG_BASES_$(1) := $(shell python3 scripts/pipeline_config.py bases $(1))))$(CONFIG_BASES_$(1))
 
 $(BIN)/lrmm-train $(BIN)/lrmm-bench-train &: $(RUST_SOURCES)
 	$(CARGO) build --release -p lrmm-model
@@ -19,11 +26,11 @@ $(BUILD)/.train.args: FORCE
 	$(call remember,$@,$(TRAIN_ARGS))
 
 # model.safetensors is written last, after config.json and train_log.csv.
-$(MODEL_DIR)/model.safetensors: $(TRAIN_INPUTS) $(CONFIG) $(BIN)/lrmm-train $(BUILD)/.train.args
+$(MODEL_DIR)/model.safetensors: $(TRAIN_INPUTS) $(call config_files,$(CONFIG)) $(BIN)/lrmm-train $(BUILD)/.train.args
 	$(BIN)/lrmm-train --data $(BUILD) --out $(MODEL_DIR) $(TRAIN_ARGS)
 
 .PHONY: train bench-train
-train: $(MODEL_DIR)/model.safetensors ## train LRMM on build/$(NAME) with CONFIG (SEED, DEVICE, TRAIN_FLAGS)
+train: $(MODEL_DIR)/model.safetensors ## train LRMM on build/$(NAME) with CONFIG (SEED, DEVICE, TRAIN_SET, TRAIN_FLAGS)
 
 ALL_TARGETS += $(MODEL_DIR)/model.safetensors
 

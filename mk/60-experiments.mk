@@ -9,6 +9,7 @@
 #   SEEDS          seeds of Table 2 (splits) and Table 3 (training)   (default: 1 2 3)
 #   TABLE2_CONFIG  config of Table 2                                  (default: pipelines/table2.toml)
 #   TABLE3_CONFIG  config of Table 3, p_m = 0.5                       (default: pipelines/table3.toml)
+#   FIG6_CONFIG    config of Figure 6, trained with --set data.max_len=L (default: pipelines/table2.toml)
 #   FIG6_LENGTHS   text lengths L of Figure 6                         (default: 25 50 100 200)
 #   FIG5_ROWS      test rows in Figure 5's t-SNE                      (default: 100)
 #   FIG4_CAPS      training reviews kept per item in Figure 4         (default: 5 1 0)
@@ -22,7 +23,7 @@
 SEEDS ?= 1 2 3
 TABLE2_CONFIG ?= pipelines/table2.toml
 TABLE3_CONFIG ?= pipelines/table3.toml
-FIG6_CONFIG ?= pipelines/fig6.toml
+FIG6_CONFIG ?= pipelines/table2.toml
 FIG6_LENGTHS ?= 25 50 100 200
 FIG5_ROWS ?= 100
 EXP_DIR := build/experiments/$(NAME)
@@ -39,10 +40,12 @@ $(EXP_DIR)/table2.md: FORCE $(BIN)/lrmm-report
 
 table2: $(EXP_DIR)/table2.md ## Table 2: LRMM (+F/-U/-O/-M/-V) vs baselines, mean ± std over SEEDS
 
-# --- Model variants on build/$(NAME)'s artifacts: $(call model_variant,NAME,CONFIG,SEED) ---
+# --- Model variants on build/$(NAME)'s artifacts: $(call model_variant,NAME,CONFIG,SEED[,OVERRIDES]),
+# OVERRIDES being SECTION.KEY=VALUE words passed as --set after TRAIN_SET's (so they win). ---
 define model_variant
-$(EXP_DIR)/$(1)/model/model.safetensors: $(TRAIN_INPUTS) $(2) $(BIN)/lrmm-train
-	$(BIN)/lrmm-train --data $(BUILD) --out $(EXP_DIR)/$(1)/model --config $(2) --seed $(3) --device $(DEVICE) $(TRAIN_FLAGS)
+$(EXP_DIR)/$(1)/model/model.safetensors: $(TRAIN_INPUTS) $(call config_files,$(2)) $(BIN)/lrmm-train
+	$(BIN)/lrmm-train --data $(BUILD) --out $(EXP_DIR)/$(1)/model --config $(2) $(foreach s,$(TRAIN_SET) $(4),--set $(s)) \
+		--seed $(3) --device $(DEVICE) $(TRAIN_FLAGS)
 $(EXP_DIR)/$(1)/metrics.json: $(EXP_DIR)/$(1)/model/model.safetensors $(BUILD)/interactions.parquet $(BIN)/lrmm-eval
 	$(BIN)/lrmm-eval --data $(BUILD) --model $(EXP_DIR)/$(1)/model --out $(EXP_DIR)/$(1) --seed $(3) --k $(K) $(EVAL_FLAGS)
 endef
@@ -66,12 +69,8 @@ $(EXP_DIR)/fig5.png: $(FIG5_MODEL)/model.safetensors $(BIN)/lrmm-eval
 
 fig5: $(EXP_DIR)/fig5.png ## Figure 5: t-SNE of each modality's embeddings and reconstructions (p_m = 0.5 model)
 
-# --- Figure 6: text length L, fig6.toml with [data] max_len replaced. ---
-$(EXP_DIR)/fig6/L%.toml: $(FIG6_CONFIG)
-	@mkdir -p $(dir $@)
-	sed -E 's/^max_len *= *[0-9]+/max_len = $*/' $< > $@.tmp && mv $@.tmp $@
-
-$(foreach l,$(FIG6_LENGTHS),$(eval $(call model_variant,L$(l),$(EXP_DIR)/fig6/L$(l).toml,$(SEED))))
+# --- Figure 6: text length L, FIG6_CONFIG trained with --set data.max_len=L per L. ---
+$(foreach l,$(FIG6_LENGTHS),$(eval $(call model_variant,L$(l),$(FIG6_CONFIG),$(SEED),data.max_len=$(l))))
 FIG6_METRICS := $(foreach l,$(FIG6_LENGTHS),$(EXP_DIR)/L$(l)/metrics.json)
 
 $(EXP_DIR)/fig6.png: $(FIG6_METRICS) $(BIN)/lrmm-report
@@ -139,7 +138,7 @@ $(TABLE4_DIR)/table4.md: FORCE $(SOURCE_REVIEWS) $(TARGET_REVIEWS) $(BIN)/lrmm-e
 	$(BIN)/lrmm-eval --data build/$(TABLE4_TARGET) --model build/$(TABLE4_SOURCE)/model --out $(TABLE4_DIR) \
 		--seed $(SEED) --k $(K) $(EVAL_FLAGS)
 	{ echo "# Table 4: cross-domain, LRMM trained on $(TABLE4_SOURCE), tested on $(TABLE4_TARGET)"; echo; \
-	  echo "Source vocabulary coverage of the target's training text: $$(sed -nE 's/^ *"coverage": *([0-9.eE+-]+).*/\1/p' build/$(TABLE4_TARGET)/vocab_stats.json | awk 'NR == 1 {printf "%.2f%%", 100 * $$1}')"; echo; \
+	  echo "Source vocabulary coverage of the target's training text: $$(python3 -c 'import json, sys; print("{:.2f}%".format(100 * json.load(open(sys.argv[1]))["coverage"]))' build/$(TABLE4_TARGET)/vocab_stats.json)"; echo; \
 	  echo "## Cross-domain: source model on the target's test split (baselines trained on the target)"; echo; \
 	  cat $(TABLE4_DIR)/metrics.md; echo; \
 	  echo "## In-domain reference: source model on the source's test split"; echo; \

@@ -9,7 +9,10 @@ read: choose a config here, then run `make eval` once with it.
     python3 scripts/tune.py --data build/mi --base pipelines/default.toml --out build/mi/tune \
         --variant "lr3e-4: train.learning_rate=3e-4" --variant "L100: data.max_len=100"
 
-Writes <out>/<name>/config.toml, the trained model beside it, and <out>/tune.md (the table).
+The base may itself be a config by difference (`base = …`); each variant is trained as
+`lrmm-train --config BASE --set section.key=value …`, so lrmm-train resolves it. Writes
+<out>/<name>/config.toml (the variant by difference: `base` = BASE plus its overrides, which
+`lrmm-train --config` trains alike), the trained model beside it, and <out>/tune.md (the table).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import math
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+
+from pipeline_config import ConfigError, resolve
 
 
 def parse_value(text: str):
@@ -44,13 +48,15 @@ def toml_value(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dump_toml(config: dict) -> str:
-    lines = []
-    for section, table in config.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
-        lines.append("")
-    return "\n".join(lines)
+def variant_toml(base: Path, overrides: dict[tuple[str, str], object]) -> str:
+    """The variant as a config by difference: `base` (an absolute path) and its overrides."""
+    lines = [f"base = {toml_value(str(base.resolve()))}"]
+    sections: dict[str, list[str]] = {}
+    for (section, field), value in overrides.items():
+        sections.setdefault(section, []).append(f"{field} = {toml_value(value)}")
+    for section, fields in sections.items():
+        lines += ["", f"[{section}]", *fields]
+    return "\n".join(lines) + "\n"
 
 
 def parse_variant(spec: str) -> tuple[str, dict[tuple[str, str], object]]:
@@ -97,24 +103,27 @@ def main() -> int:
     parser.add_argument("--train-bin", default=os.environ.get("LRMM_TRAIN", "lrmm-train"))
     args = parser.parse_args()
 
-    base = tomllib.loads(args.base.read_text())
+    try:
+        base = resolve(args.base)
+    except ConfigError as e:
+        raise SystemExit(f"tune: {e}")
     variants = [("base", {})] + [parse_variant(spec) for spec in args.variant]
+    for name, overrides in variants:
+        for section, _ in overrides:
+            if section not in base:
+                raise SystemExit(f"variant {name!r}: the base config has no [{section}] section")
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for name, overrides in variants:
-        config = {section: dict(table) for section, table in base.items()}
-        for (section, field), value in overrides.items():
-            if section not in config:
-                raise SystemExit(f"variant {name!r}: the base config has no [{section}] section")
-            config[section][field] = value
         folder = args.out / name
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.toml").write_text(dump_toml(config))
+        (folder / "config.toml").write_text(variant_toml(args.base, overrides))
         log = folder / "train_log.csv"
         if not (folder / "model.safetensors").exists():
             print(f"tune: training {name} ({overrides or 'base config'})", file=sys.stderr, flush=True)
+            sets = [arg for (s, k), v in overrides.items() for arg in ("--set", f"{s}.{k}={toml_value(v)}")]
             subprocess.run(
-                [args.train_bin, "--data", str(args.data), "--config", str(folder / "config.toml"),
+                [args.train_bin, "--data", str(args.data), "--config", str(args.base), *sets,
                  "--seed", str(args.seed), "--out", str(folder), "--quiet"],
                 check=True,
             )

@@ -34,11 +34,24 @@ pub enum Error {
         column: String,
         row: usize,
     },
+    /// A value in an artifact that its contract forbids (a non-finite rating, an unknown split).
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    /// A bad environment variable or command-line setting (e.g. `RUST_LOG`).
+    #[error("{0}")]
+    Setting(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    pub fn invalid(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

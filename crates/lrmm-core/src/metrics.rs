@@ -14,7 +14,11 @@ pub struct ErrorMetrics {
 
 /// Root mean square error, eq. 23. `None` for no predictions.
 pub fn rmse(predicted: &[f32], truth: &[f32]) -> Option<f64> {
-    assert_eq!(predicted.len(), truth.len(), "predictions and ratings differ in length");
+    assert_eq!(
+        predicted.len(),
+        truth.len(),
+        "predictions and ratings differ in length"
+    );
     if truth.is_empty() {
         return None;
     }
@@ -28,7 +32,11 @@ pub fn rmse(predicted: &[f32], truth: &[f32]) -> Option<f64> {
 
 /// Mean absolute error, eq. 24. `None` for no predictions.
 pub fn mae(predicted: &[f32], truth: &[f32]) -> Option<f64> {
-    assert_eq!(predicted.len(), truth.len(), "predictions and ratings differ in length");
+    assert_eq!(
+        predicted.len(),
+        truth.len(),
+        "predictions and ratings differ in length"
+    );
     if truth.is_empty() {
         return None;
     }
@@ -47,4 +55,3 @@ pub fn error_metrics(predicted: &[f32], truth: &[f32]) -> ErrorMetrics {
         n: truth.len(),
     }
 }
-

@@ -57,24 +57,3 @@ impl ArtifactDir {
         std::fs::create_dir_all(&self.root).map_err(|e| crate::Error::io(&self.root, e))
     }
 }
-
-/// The real Amazon data shared beside the repository (`../shared/data`), or `$LRMM_SHARED_DATA`.
-/// Tests and benchmarks use it when present and skip with a printed reason when it is not.
-pub fn shared_data_dir() -> Option<PathBuf> {
-    let candidate = match std::env::var_os("LRMM_SHARED_DATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
-    candidate.is_dir().then_some(candidate)
-}
-
-/// A file under [`shared_data_dir`], or `None` after printing why a test is skipped.
-pub fn shared_data_file(relative: &str) -> Option<PathBuf> {
-    match shared_data_dir().map(|d| d.join(relative)) {
-        Some(path) if path.is_file() => Some(path),
-        _ => {
-            eprintln!("SKIPPED: shared data file {relative} is absent (set LRMM_SHARED_DATA or place ../shared/data beside the repository)");
-            None
-        }
-    }
-}

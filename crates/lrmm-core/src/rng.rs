@@ -87,9 +87,24 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream_other_seed_other_stream() {
-        let a: Vec<u64> = (0..5).map({ let mut r = SeededRng::new(7); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..5).map({ let mut r = SeededRng::new(7); move |_| r.next_u64() }).collect();
-        let c: Vec<u64> = (0..5).map({ let mut r = SeededRng::new(8); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..5)
+            .map({
+                let mut r = SeededRng::new(7);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .map({
+                let mut r = SeededRng::new(7);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let c: Vec<u64> = (0..5)
+            .map({
+                let mut r = SeededRng::new(8);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
@@ -117,6 +132,9 @@ mod tests {
             c[r.below(3) as usize] += 1;
             c
         });
-        assert!(counts.iter().all(|&c| (c as f64 - 20_000.0).abs() < 600.0), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (c as f64 - 20_000.0).abs() < 600.0),
+            "{counts:?}"
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! The columns of every Parquet artifact. `docs/artifacts.md` is the reader's version of this
-//! file; a stage reading an artifact checks it against these specs so that a stale or foreign
+//! The columns of every Parquet artifact and the tensor names of the image features.
+//! `docs/artifacts.md` is the reader's version of this file; a stage reading an artifact checks it against these specs so that a stale or foreign
 //! file fails with the file and column named, not deep inside a computation.
 
 use polars::prelude::DataType;
@@ -120,3 +120,9 @@ pub const ITEM_TOKENS: Schema = &[("item_id", U32), ("tokens", ListU32)];
 
 /// `image_status.parquet`: what happened to each item's image.
 pub const IMAGE_STATUS: Schema = &[("item_id", U32), ("status", Str), ("error", Str)];
+
+/// `image_features.safetensors` (read and written by [`crate::image_features`]): the feature
+/// matrix, F32 `[n, d]`, one row per item whose image is `ok`, ascending by item id.
+pub const IMAGE_FEATURES_TENSOR: &str = "features";
+/// `image_features.safetensors`: U32 `[n]`, the item id of each row of the feature matrix.
+pub const IMAGE_ITEM_IDS_TENSOR: &str = "item_ids";

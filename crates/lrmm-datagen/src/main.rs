@@ -5,17 +5,24 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
+use lrmm_core::cli::Verbosity;
 use lrmm_datagen::GenerateConfig;
 
-/// Write a small Amazon-format dataset ("Synthetic" category) with planted structure, from a
-/// seed: reviews_Synthetic_5.json.gz (2014 review JSON lines, a 5-core), meta_Synthetic.json.gz
-/// (2014 metadata, Python dict literals), images/<asin>.jpg|png (about 90% of items, one
-/// corrupt) and planted.json (the parameters behind it). The same seed gives the same bytes.
+/// Write a small Amazon-format dataset ("Synthetic" category) with planted structure, from a seed.
+///
+/// Reads nothing. Writes into --out: reviews_Synthetic_5.json.gz (2014 review JSON lines, a
+/// 5-core), meta_Synthetic.json.gz (2014 metadata, Python dict literals), images/<asin>.jpg|png
+/// (about 90% of items, one corrupt) and planted.json (the parameters behind it). The same seed
+/// gives the same bytes; files already holding them are left untouched.
+///
+/// Example (what `make datagen` runs):
+///
+///   lrmm-datagen --out data/generated/default --seed 1
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(verbatim_doc_comment)]
 struct Args {
     /// Folder to write into (created if needed); files already holding the same bytes are kept.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
@@ -32,11 +39,14 @@ struct Args {
     /// Side of the square product images, in pixels.
     #[arg(long, default_value_t = 64)]
     image_size: u32,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
+    let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!());
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
     let config = GenerateConfig {
         seed: args.seed,
         users: args.users,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lrmm_core::schema::INTERACTIONS;
+use lrmm_core::interactions::Interactions;
 use lrmm_core::Split;
 
 /// Errors reading a rating table; each names the file and, for text input, the line.
@@ -10,8 +10,6 @@ use lrmm_core::Split;
 pub enum DataError {
     #[error(transparent)]
     Artifact(#[from] lrmm_core::Error),
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
     #[error("{path}:{line}: {message}")]
     Line {
         path: PathBuf,
@@ -46,30 +44,16 @@ impl Ratings {
         self.split.push(split);
     }
 
-    /// Reads `interactions.parquet` (schema-checked).
+    /// Reads `interactions.parquet` through `lrmm_core::interactions`, its one reader (schema,
+    /// finite ratings and split names checked there).
     pub fn from_parquet(path: &Path) -> Result<Self, DataError> {
-        let df = lrmm_core::parquet::read_checked(path, INTERACTIONS)?;
-        let invalid = |message: String| DataError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        };
-        use lrmm_core::parquet::{f32_values, str_values, u32_values};
-        let users = u32_values(&df, path, "user_id")?;
-        let items = u32_values(&df, path, "item_id")?;
-        let ratings = f32_values(&df, path, "rating")?;
-        let splits = str_values(&df, path, "split")?;
-        let mut out = Ratings::default();
-        for (row, (((user, item), rating), split_name)) in
-            users.into_iter().zip(items).zip(ratings).zip(&splits).enumerate()
-        {
-            let split = Split::parse(split_name)
-                .ok_or_else(|| invalid(format!("row {row}: unknown split `{split_name}`")))?;
-            if !rating.is_finite() {
-                return Err(invalid(format!("row {row}: rating {rating} is not finite")));
-            }
-            out.push(user, item, rating, split);
-        }
-        Ok(out)
+        let table = Interactions::read(path)?;
+        Ok(Ratings {
+            user: table.user_id,
+            item: table.item_id,
+            rating: table.rating,
+            split: table.split,
+        })
     }
 
     /// Reads a `user,item,rating,split` CSV with integer ids (the committed Surprise fixture).
@@ -101,13 +85,20 @@ impl Ratings {
             let [user, item, rating, split] = fields[..] else {
                 return Err(bad(format!("expected 4 fields, found {}", fields.len())));
             };
-            let user = user.parse().map_err(|_| bad(format!("bad user id `{user}`")))?;
-            let item = item.parse().map_err(|_| bad(format!("bad item id `{item}`")))?;
-            let rating: f32 = rating.parse().map_err(|_| bad(format!("bad rating `{rating}`")))?;
+            let user = user
+                .parse()
+                .map_err(|_| bad(format!("bad user id `{user}`")))?;
+            let item = item
+                .parse()
+                .map_err(|_| bad(format!("bad item id `{item}`")))?;
+            let rating: f32 = rating
+                .parse()
+                .map_err(|_| bad(format!("bad rating `{rating}`")))?;
             if !rating.is_finite() {
                 return Err(bad(format!("rating {rating} is not finite")));
             }
-            let split = Split::parse(split).ok_or_else(|| bad(format!("unknown split `{split}`")))?;
+            let split =
+                Split::parse(split).ok_or_else(|| bad(format!("unknown split `{split}`")))?;
             out.push(user, item, rating, split);
         }
         Ok(out)
@@ -115,7 +106,9 @@ impl Ratings {
 
     /// Row indices of one split, in row order.
     pub fn rows(&self, split: Split) -> Vec<usize> {
-        (0..self.len()).filter(|&r| self.split[r] == split).collect()
+        (0..self.len())
+            .filter(|&r| self.split[r] == split)
+            .collect()
     }
 
     /// Whether each user and item id has at least one training rating.
@@ -164,7 +157,12 @@ pub enum Subset {
 }
 
 impl Subset {
-    pub const ALL: [Subset; 4] = [Subset::All, Subset::Warm, Subset::ColdItem, Subset::ColdUser];
+    pub const ALL: [Subset; 4] = [
+        Subset::All,
+        Subset::Warm,
+        Subset::ColdItem,
+        Subset::ColdUser,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -195,6 +193,17 @@ impl Subset {
     }
 }
 
+/// On the command line a subset is its `metrics.json` key: all, warm, cold_item, cold_user.
+impl clap::ValueEnum for Subset {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Subset::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.key()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +214,10 @@ mod tests {
         let path = dir.path().join("r.csv");
         std::fs::write(&path, "user,item,rating,split\n0,1,5,train\n1,2,x,test\n").unwrap();
         let err = Ratings::from_csv(&path).unwrap_err().to_string();
-        assert!(err.contains("r.csv:3") && err.contains("bad rating `x`"), "{err}");
+        assert!(
+            err.contains("r.csv:3") && err.contains("bad rating `x`"),
+            "{err}"
+        );
         std::fs::write(&path, "user,item,rating,split\n0,1,5,holdout\n").unwrap();
         let err = Ratings::from_csv(&path).unwrap_err().to_string();
         assert!(err.contains("unknown split `holdout`"), "{err}");
@@ -222,7 +234,9 @@ mod tests {
         r.push(3, 3, 3.0, Split::Valid); // cold both (valid data does not make anything warm)
         let p = r.training_presence();
         let members = |s: Subset| -> Vec<usize> {
-            (0..r.len()).filter(|&i| r.split[i] != Split::Train && s.contains(&p, r.user[i], r.item[i])).collect()
+            (0..r.len())
+                .filter(|&i| r.split[i] != Split::Train && s.contains(&p, r.user[i], r.item[i]))
+                .collect()
         };
         assert_eq!(members(Subset::Warm), vec![2]);
         assert_eq!(members(Subset::ColdItem), vec![3, 5]);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use lrmm_core::{SeededRng, Split};
+use lrmm_core::{Modality, SeededRng, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -15,16 +15,7 @@ use crate::metrics::{error_metrics, ranking_metrics};
 /// Rows per LRMM prediction call, so the progress bar moves on large test sets.
 const PREDICT_CHUNK: usize = 4096;
 
-/// A modality that can be removed at inference (the paper's −U, −O, −M, −V).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Modality {
-    User,
-    Item,
-    Meta,
-    Image,
-}
-
-/// The paper's test settings: all modalities (+F) and each one removed.
+/// The paper's test settings: all modalities (+F) and each one removed (−U, −O, −M, −V).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
     /// `metrics.json` key: "+F", "-U", "-O", "-M", "-V".
@@ -35,11 +26,31 @@ pub struct Setting {
 }
 
 pub const SETTINGS: [Setting; 5] = [
-    Setting { key: "+F", column: "lrmm_full", dropped: None },
-    Setting { key: "-U", column: "lrmm_drop_user", dropped: Some(Modality::User) },
-    Setting { key: "-O", column: "lrmm_drop_item", dropped: Some(Modality::Item) },
-    Setting { key: "-M", column: "lrmm_drop_meta", dropped: Some(Modality::Meta) },
-    Setting { key: "-V", column: "lrmm_drop_image", dropped: Some(Modality::Image) },
+    Setting {
+        key: "+F",
+        column: "lrmm_full",
+        dropped: None,
+    },
+    Setting {
+        key: "-U",
+        column: "lrmm_drop_user",
+        dropped: Some(Modality::User),
+    },
+    Setting {
+        key: "-O",
+        column: "lrmm_drop_item",
+        dropped: Some(Modality::Item),
+    },
+    Setting {
+        key: "-M",
+        column: "lrmm_drop_meta",
+        dropped: Some(Modality::Meta),
+    },
+    Setting {
+        key: "-V",
+        column: "lrmm_drop_image",
+        dropped: Some(Modality::Image),
+    },
 ];
 
 /// Something that predicts interaction rows with modalities removed: the trained LRMM
@@ -64,6 +75,8 @@ pub struct EvalOptions {
     pub n_examples: usize,
     /// The split evaluated: test, or valid to inspect a model without touching test.
     pub split: Split,
+    /// Draw a progress bar over the LRMM predictions (off with `-q`).
+    pub progress: bool,
 }
 
 impl Default for EvalOptions {
@@ -76,6 +89,7 @@ impl Default for EvalOptions {
             baselines: BaselineKind::ALL.to_vec(),
             n_examples: 5,
             split: Split::Test,
+            progress: true,
         }
     }
 }
@@ -153,16 +167,29 @@ pub fn predict_test(
     options: &EvalOptions,
 ) -> anyhow::Result<Predictions> {
     let rows = ratings.rows(options.split);
-    anyhow::ensure!(!rows.is_empty(), "the interactions have no {} rows", options.split.as_str());
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "the interactions have no {} rows",
+        options.split.as_str()
+    );
     let presence = ratings.training_presence();
     let train = TrainSet::from_ratings(ratings, Split::Train);
-    anyhow::ensure!(train.n_ratings() > 0, "the interactions have no training rows");
+    anyhow::ensure!(
+        train.n_ratings() > 0,
+        "the interactions have no training rows"
+    );
     let mut out = Predictions {
         user: rows.iter().map(|&r| ratings.user[r]).collect(),
         item: rows.iter().map(|&r| ratings.item[r]).collect(),
         truth: rows.iter().map(|&r| ratings.rating[r]).collect(),
-        cold_user: rows.iter().map(|&r| !presence.knows_user(ratings.user[r])).collect(),
-        cold_item: rows.iter().map(|&r| !presence.knows_item(ratings.item[r])).collect(),
+        cold_user: rows
+            .iter()
+            .map(|&r| !presence.knows_user(ratings.user[r]))
+            .collect(),
+        cold_item: rows
+            .iter()
+            .map(|&r| !presence.knows_item(ratings.item[r]))
+            .collect(),
         lrmm: BTreeMap::new(),
         baselines: BTreeMap::new(),
         rows,
@@ -174,15 +201,24 @@ pub fn predict_test(
         .map(|&kind| {
             tracing::info!(baseline = kind.key(), "fitting");
             let model = kind.fit(&train, options.seed);
-            (kind.key(), baselines::predict(model.as_ref(), &train, ratings, &out.rows, options.scale))
+            (
+                kind.key(),
+                baselines::predict(model.as_ref(), &train, ratings, &out.rows, options.scale),
+            )
         })
         .collect();
     out.baselines.extend(fitted);
     if let Some(model) = lrmm {
-        let bar = ProgressBar::new((SETTINGS.len() * out.rows.len()) as u64).with_style(
-            ProgressStyle::with_template("LRMM {msg} [{bar:30}] {pos}/{len} rows, {per_sec}, ETA {eta}")
+        let bar = if options.progress {
+            ProgressBar::new((SETTINGS.len() * out.rows.len()) as u64).with_style(
+                ProgressStyle::with_template(
+                    "LRMM {msg} [{bar:30}] {pos}/{len} rows, {per_sec}, ETA {eta}",
+                )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+            )
+        } else {
+            ProgressBar::hidden()
+        };
         for setting in SETTINGS {
             bar.set_message(setting.key);
             let drop: Vec<Modality> = setting.dropped.into_iter().collect();
@@ -195,7 +231,10 @@ pub fn predict_test(
                     p.len(),
                     chunk.len()
                 );
-                predicted.extend(p.into_iter().map(|x| x.clamp(options.scale.0, options.scale.1)));
+                predicted.extend(
+                    p.into_iter()
+                        .map(|x| x.clamp(options.scale.0, options.scale.1)),
+                );
                 bar.inc(chunk.len() as u64);
             }
             out.lrmm.insert(setting.key, predicted);
@@ -206,11 +245,29 @@ pub fn predict_test(
 }
 
 fn entry(p: &Predictions, mask: &[bool], predicted: &[f32], options: &EvalOptions) -> Entry {
-    let pick = |v: &[f32]| -> Vec<f32> { v.iter().zip(mask).filter(|(_, &m)| m).map(|(&x, _)| x).collect() };
-    let users: Vec<u32> = p.user.iter().zip(mask).filter(|(_, &m)| m).map(|(&u, _)| u).collect();
+    let pick = |v: &[f32]| -> Vec<f32> {
+        v.iter()
+            .zip(mask)
+            .filter(|(_, &m)| m)
+            .map(|(&x, _)| x)
+            .collect()
+    };
+    let users: Vec<u32> = p
+        .user
+        .iter()
+        .zip(mask)
+        .filter(|(_, &m)| m)
+        .map(|(&u, _)| u)
+        .collect();
     let (pred, truth) = (pick(predicted), pick(&p.truth));
     let errors = error_metrics(&pred, &truth);
-    let ranking = ranking_metrics(&users, &pred, &truth, options.k, options.relevance_threshold);
+    let ranking = ranking_metrics(
+        &users,
+        &pred,
+        &truth,
+        options.k,
+        options.relevance_threshold,
+    );
     Entry {
         rmse: errors.rmse,
         mae: errors.mae,
@@ -233,8 +290,16 @@ pub fn metrics_report(
         let mask = p.subset_mask(subset);
         let report = SubsetReport {
             n: mask.iter().filter(|&&m| m).count(),
-            lrmm: p.lrmm.iter().map(|(k, v)| (k.to_string(), entry(p, &mask, v, options))).collect(),
-            baselines: p.baselines.iter().map(|(k, v)| (k.to_string(), entry(p, &mask, v, options))).collect(),
+            lrmm: p
+                .lrmm
+                .iter()
+                .map(|(k, v)| (k.to_string(), entry(p, &mask, v, options)))
+                .collect(),
+            baselines: p
+                .baselines
+                .iter()
+                .map(|(k, v)| (k.to_string(), entry(p, &mask, v, options)))
+                .collect(),
         };
         subsets.insert(subset.key().to_string(), report);
     }
@@ -256,7 +321,9 @@ pub fn metrics_report(
 
 /// Test rows for the paper's Table 5: `n` warm rows drawn with the seed (all rows if fewer).
 pub fn example_rows(p: &Predictions, n: usize, seed: u64) -> Vec<usize> {
-    let mut warm: Vec<usize> = (0..p.rows.len()).filter(|&r| !p.cold_user[r] && !p.cold_item[r]).collect();
+    let mut warm: Vec<usize> = (0..p.rows.len())
+        .filter(|&r| !p.cold_user[r] && !p.cold_item[r])
+        .collect();
     if warm.len() < n {
         warm = (0..p.rows.len()).collect();
     }
@@ -277,7 +344,11 @@ mod tests {
 
     impl RatingModel for Oracle<'_> {
         fn predict(&self, rows: &[usize], drop: &[Modality]) -> anyhow::Result<Vec<f32>> {
-            let shift = if drop.contains(&Modality::Item) { 1.0 } else { 0.0 };
+            let shift = if drop.contains(&Modality::Item) {
+                1.0
+            } else {
+                0.0
+            };
             Ok(rows.iter().map(|&r| self.0.rating[r] - shift).collect())
         }
     }
@@ -286,7 +357,11 @@ mod tests {
         let mut r = Ratings::default();
         for u in 0..6u32 {
             for i in 0..6u32 {
-                let split = if (u + i) % 5 == 0 { Split::Test } else { Split::Train };
+                let split = if (u + i).is_multiple_of(5) {
+                    Split::Test
+                } else {
+                    Split::Train
+                };
                 r.push(u, i, 1.0 + ((u * 7 + i * 3) % 5) as f32, split);
             }
         }
@@ -317,7 +392,10 @@ mod tests {
         let json = serde_json::to_string(&m).unwrap();
         let back: MetricsReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back.lrmm["-O"].n, 10);
-        assert_eq!(back.subsets.keys().collect::<Vec<_>>(), ["all", "cold_item", "cold_user", "warm"]);
+        assert_eq!(
+            back.subsets.keys().collect::<Vec<_>>(),
+            ["all", "cold_item", "cold_user", "warm"]
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub fn recall_at_k(ranked_truth: &[f32], k: usize, threshold: f32) -> Option<f64
     if relevant == 0 {
         return None;
     }
-    let hits = ranked_truth.iter().take(k).filter(|&&r| r >= threshold).count();
+    let hits = ranked_truth
+        .iter()
+        .take(k)
+        .filter(|&&r| r >= threshold)
+        .count();
     Some(hits as f64 / relevant as f64)
 }
 
@@ -154,6 +158,9 @@ mod tests {
 
     #[test]
     fn ties_keep_input_order() {
-        assert_eq!(rank_by_prediction(&[1.0, 2.0, 1.0], &[3.0, 4.0, 5.0]), vec![4.0, 3.0, 5.0]);
+        assert_eq!(
+            rank_by_prediction(&[1.0, 2.0, 1.0], &[3.0, 4.0, 5.0]),
+            vec![4.0, 3.0, 5.0]
+        );
     }
 }

@@ -38,7 +38,10 @@ impl EvalPaths {
 /// f32 column per model: `lrmm_full`, `lrmm_drop_user`, … and `baseline_<key>`.
 pub fn predictions_frame(p: &Predictions) -> PolarsResult<DataFrame> {
     let mut columns = vec![
-        Column::new("row".into(), p.rows.iter().map(|&r| r as u32).collect::<Vec<u32>>()),
+        Column::new(
+            "row".into(),
+            p.rows.iter().map(|&r| r as u32).collect::<Vec<u32>>(),
+        ),
         Column::new("user_id".into(), &p.user),
         Column::new("item_id".into(), &p.item),
         Column::new("rating".into(), &p.truth),
@@ -71,7 +74,10 @@ pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
 
 pub fn write_metrics(paths: &EvalPaths, report: &MetricsReport) -> anyhow::Result<()> {
     lrmm_core::atomic::write_json(&paths.metrics_json(), report)?;
-    write_text(&paths.metrics_md(), &crate::report::metrics_markdown(report))
+    write_text(
+        &paths.metrics_md(),
+        &crate::report::metrics_markdown(report),
+    )
 }
 
 pub fn read_metrics(path: &Path) -> anyhow::Result<MetricsReport> {
@@ -88,9 +94,15 @@ pub fn item_labels(items: &Path) -> HashMap<u32, String> {
         let titles = df.column("title").ok()?.str().ok()?.clone();
         let mut out = HashMap::new();
         for r in 0..df.height() {
-            let (Some(id), Some(asin)) = (ids.get(r), asins.get(r)) else { continue };
+            let (Some(id), Some(asin)) = (ids.get(r), asins.get(r)) else {
+                continue;
+            };
             let title: String = titles.get(r).unwrap_or("").chars().take(40).collect();
-            let label = if title.is_empty() { asin.to_string() } else { format!("{asin} — {title}") };
+            let label = if title.is_empty() {
+                asin.to_string()
+            } else {
+                format!("{asin} — {title}")
+            };
             out.insert(id, label);
         }
         Some(out)

@@ -40,7 +40,10 @@ fn register_font() {
 }
 
 fn draw_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
-    move |message| PlotError::Draw { path: path.to_path_buf(), message }
+    move |message| PlotError::Draw {
+        path: path.to_path_buf(),
+        message,
+    }
 }
 
 /// A numeric CSV with a header row (the training stage's `train_log.csv`).
@@ -52,11 +55,18 @@ pub struct Table {
 
 impl Table {
     pub fn read_csv(path: &Path) -> Result<Self, PlotError> {
-        let bad = |message: String| PlotError::Input { path: path.to_path_buf(), message };
+        let bad = |message: String| PlotError::Input {
+            path: path.to_path_buf(),
+            message,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let mut lines = text.lines();
-        let columns: Vec<String> =
-            lines.next().ok_or_else(|| bad("empty file".into()))?.split(',').map(|c| c.trim().to_string()).collect();
+        let columns: Vec<String> = lines
+            .next()
+            .ok_or_else(|| bad("empty file".into()))?
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .collect();
         let mut rows = Vec::new();
         for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let values: Vec<f64> = line
@@ -64,7 +74,12 @@ impl Table {
                 .map(|v| v.trim().parse::<f64>().unwrap_or(f64::NAN))
                 .collect();
             if values.len() != columns.len() {
-                return Err(bad(format!("line {}: {} fields, header has {}", n + 2, values.len(), columns.len())));
+                return Err(bad(format!(
+                    "line {}: {} fields, header has {}",
+                    n + 2,
+                    values.len(),
+                    columns.len()
+                )));
             }
             rows.push(values);
         }
@@ -87,7 +102,9 @@ pub struct Series {
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -121,14 +138,25 @@ fn draw_lines<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     for (n, s) in series.iter().enumerate() {
         let color = COLORS[n % COLORS.len()];
-        let points: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1.is_finite()).collect();
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
             .map_err(|e| e.to_string())?
             .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
             .map_err(|e| e.to_string())?;
     }
     chart
@@ -142,12 +170,19 @@ fn draw_lines<DB: DrawingBackend>(
 }
 
 /// A line plot of `series` into `out` (PNG).
-pub fn line_plot(out: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<(), PlotError> {
+pub fn line_plot(
+    out: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<(), PlotError> {
     register_font();
     let tmp = temp_png(out);
     {
         let root = BitMapBackend::new(&tmp, (900, 560)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_err(out)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| draw_err(out)(e.to_string()))?;
         draw_lines(&root, title, x_label, y_label, series).map_err(draw_err(out))?;
         root.present().map_err(|e| draw_err(out)(e.to_string()))?;
     }
@@ -170,23 +205,33 @@ pub fn learning_curves(log: &Path, out: &Path) -> Result<(), PlotError> {
             .filter(|c| pred(c))
             .map(|c| Series {
                 name: c.clone(),
-                points: epoch.iter().copied().zip(table.column(c).unwrap_or_default()).collect(),
+                points: epoch
+                    .iter()
+                    .copied()
+                    .zip(table.column(c).unwrap_or_default())
+                    .collect(),
             })
             .collect()
     };
     // Loss parts only: throughput columns (samples_per_s) share the prefix but not the scale.
-    let train = series_of(&|c| c.starts_with("train") && !c.contains("per_s") && !c.contains("seconds"));
+    let train =
+        series_of(&|c| c.starts_with("train") && !c.contains("per_s") && !c.contains("seconds"));
     let valid = series_of(&|c| c == "valid_rmse" || c == "valid_mae");
     if valid.is_empty() {
-        return Err(PlotError::Input { path: log.to_path_buf(), message: "no valid_rmse/valid_mae column".into() });
+        return Err(PlotError::Input {
+            path: log.to_path_buf(),
+            message: "no valid_rmse/valid_mae column".into(),
+        });
     }
     let tmp = temp_png(out);
     {
         let root = BitMapBackend::new(&tmp, (1200, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_err(out)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| draw_err(out)(e.to_string()))?;
         let (left, right) = root.split_horizontally(600);
         draw_lines(&left, "Training loss", "epoch", "loss", &train).map_err(draw_err(out))?;
-        draw_lines(&right, "Validation error", "epoch", "rating error", &valid).map_err(draw_err(out))?;
+        draw_lines(&right, "Validation error", "epoch", "rating error", &valid)
+            .map_err(draw_err(out))?;
         root.present().map_err(|e| draw_err(out)(e.to_string()))?;
     }
     persist(&tmp, out)
@@ -196,28 +241,53 @@ pub fn learning_curves(log: &Path, out: &Path) -> Result<(), PlotError> {
 /// the Offset and SVD++ RMSE on the whole test set as reference lines.
 pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotError> {
     register_font();
-    let settings: Vec<&str> = SETTINGS.iter().map(|s| s.key).filter(|k| report.lrmm.contains_key(*k)).collect();
+    let settings: Vec<&str> = SETTINGS
+        .iter()
+        .map(|s| s.key)
+        .filter(|k| report.lrmm.contains_key(*k))
+        .collect();
     let mut bars = Vec::new(); // (setting index, subset index, rmse)
     for (x, key) in settings.iter().enumerate() {
         for (g, subset) in Subset::ALL.iter().enumerate() {
-            if let Some(rmse) = report.subsets.get(subset.key()).and_then(|s| s.lrmm.get(*key)).and_then(|e| e.rmse) {
+            if let Some(rmse) = report
+                .subsets
+                .get(subset.key())
+                .and_then(|s| s.lrmm.get(*key))
+                .and_then(|e| e.rmse)
+            {
                 bars.push((x, g, rmse));
             }
         }
     }
     let references: Vec<(&str, f64)> = [("offset", "Offset (all)"), ("svdpp", "SVD++ (all)")]
         .into_iter()
-        .filter_map(|(k, name)| report.baselines.get(k).and_then(|e| e.rmse).map(|r| (name, r)))
+        .filter_map(|(k, name)| {
+            report
+                .baselines
+                .get(k)
+                .and_then(|e| e.rmse)
+                .map(|r| (name, r))
+        })
         .collect();
-    let y_max = bars.iter().map(|b| b.2).chain(references.iter().map(|r| r.1)).fold(0.0, f64::max) * 1.15 + 1e-3;
+    let y_max = bars
+        .iter()
+        .map(|b| b.2)
+        .chain(references.iter().map(|r| r.1))
+        .fold(0.0, f64::max)
+        * 1.15
+        + 1e-3;
     let tmp = temp_png(out);
     {
         let root = BitMapBackend::new(&tmp, (1000, 560)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_err(out)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| draw_err(out)(e.to_string()))?;
         let draw = || -> Result<(), String> {
             let n = settings.len().max(1) as f64;
             let mut chart = ChartBuilder::on(&root)
-                .caption(format!("LRMM RMSE per modality setting — {}", report.dataset), (FONT, 20))
+                .caption(
+                    format!("LRMM RMSE per modality setting — {}", report.dataset),
+                    (FONT, 20),
+                )
                 .margin(12)
                 .x_label_area_size(36)
                 .y_label_area_size(56)
@@ -231,7 +301,9 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
                 .x_label_formatter(&|x| {
                     let centre = x - x.floor();
                     if (centre - 0.5).abs() < 0.01 {
-                        labels.get(x.floor() as usize).map_or(String::new(), |s| s.to_string())
+                        labels
+                            .get(x.floor() as usize)
+                            .map_or(String::new(), |s| s.to_string())
                     } else {
                         String::new()
                     }
@@ -251,15 +323,22 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
                     }))
                     .map_err(|e| e.to_string())?
                     .label(subset.title())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                    });
             }
             for (r, (name, value)) in references.iter().enumerate() {
                 let color = COLORS[4 + r % 2];
                 chart
-                    .draw_series(LineSeries::new(vec![(0.0, *value), (n, *value)], color.stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        vec![(0.0, *value), (n, *value)],
+                        color.stroke_width(2),
+                    ))
                     .map_err(|e| e.to_string())?
                     .label(*name)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
             }
             chart
                 .configure_series_labels()
@@ -290,7 +369,8 @@ pub fn embedding_scatter(out: &Path, panels: &[ScatterPanel]) -> Result<(), Plot
     let tmp = temp_png(out);
     {
         let root = BitMapBackend::new(&tmp, (1000, 900)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_err(out)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| draw_err(out)(e.to_string()))?;
         let areas = root.split_evenly((2, 2));
         for (area, panel) in areas.iter().zip(panels) {
             let draw = || -> Result<(), String> {
@@ -304,12 +384,21 @@ pub fn embedding_scatter(out: &Path, panels: &[ScatterPanel]) -> Result<(), Plot
                     .y_label_area_size(36)
                     .build_cartesian_2d(x0..x1, y0..y1)
                     .map_err(|e| e.to_string())?;
-                chart.configure_mesh().label_style((FONT, 11)).draw().map_err(|e| e.to_string())?;
-                for (points, color, name) in
-                    [(&panel.embeddings, COLORS[0], "embedding"), (&panel.reconstructions, COLORS[3], "reconstruction")]
-                {
+                chart
+                    .configure_mesh()
+                    .label_style((FONT, 11))
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+                for (points, color, name) in [
+                    (&panel.embeddings, COLORS[0], "embedding"),
+                    (&panel.reconstructions, COLORS[3], "reconstruction"),
+                ] {
                     chart
-                        .draw_series(points.iter().map(|p| Circle::new((p[0], p[1]), 3, color.filled())))
+                        .draw_series(
+                            points
+                                .iter()
+                                .map(|p| Circle::new((p[0], p[1]), 3, color.filled())),
+                        )
                         .map_err(|e| e.to_string())?
                         .label(name)
                         .legend(move |(x, y)| Circle::new((x + 6, y), 3, color.filled()));
@@ -332,7 +421,10 @@ pub fn embedding_scatter(out: &Path, panels: &[ScatterPanel]) -> Result<(), Plot
 /// plotters writes by path, so the figure goes to a sibling temporary name and is renamed
 /// into place: a failed draw never leaves a half-written PNG under the real name.
 fn temp_png(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     out.with_file_name(format!(".tmp-{}-{name}", std::process::id()))
 }
 
@@ -361,8 +453,15 @@ mod tests {
         learning_curves(&log, &png).unwrap();
         let bytes = std::fs::read(&png).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
-        assert!(bytes.len() > 5_000, "suspiciously small PNG: {} bytes", bytes.len());
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(
+            bytes.len() > 5_000,
+            "suspiciously small PNG: {} bytes",
+            bytes.len()
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "temporary file left: {names:?}");
     }
 
@@ -371,8 +470,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("train_log.csv");
         std::fs::write(&log, "epoch,valid_rmse\n1,0.9\n2\n").unwrap();
-        let err = learning_curves(&log, &dir.path().join("x.png")).unwrap_err().to_string();
-        assert!(err.contains("train_log.csv") && err.contains("line 3"), "{err}");
+        let err = learning_curves(&log, &dir.path().join("x.png"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("train_log.csv") && err.contains("line 3"),
+            "{err}"
+        );
         assert!(!dir.path().join("x.png").exists());
     }
 }

@@ -30,7 +30,12 @@ pub fn model_rows(report: &MetricsReport) -> Vec<(String, bool, String)> {
     rows
 }
 
-fn lookup<'a>(report: &'a MetricsReport, subset: &str, is_lrmm: bool, key: &str) -> Option<&'a Entry> {
+fn lookup<'a>(
+    report: &'a MetricsReport,
+    subset: &str,
+    is_lrmm: bool,
+    key: &str,
+) -> Option<&'a Entry> {
     let s = report.subsets.get(subset)?;
     if is_lrmm {
         s.lrmm.get(key)
@@ -43,7 +48,11 @@ fn lookup<'a>(report: &'a MetricsReport, subset: &str, is_lrmm: bool, key: &str)
 /// metrics on the whole test set.
 pub fn metrics_markdown(report: &MetricsReport) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Evaluation of `{}` (seed {})\n", report.dataset, report.seed);
+    let _ = writeln!(
+        md,
+        "# Evaluation of `{}` (seed {})\n",
+        report.dataset, report.seed
+    );
     let _ = writeln!(
         md,
         "{} training and {} {} ratings. LRMM: {}. '+F': all modalities; '-X': modality X removed at \
@@ -65,10 +74,20 @@ pub fn metrics_markdown(report: &MetricsReport) -> String {
         let mut line = format!("| {title} |");
         for subset in Subset::ALL {
             let e = lookup(report, subset.key(), is_lrmm, &key);
-            let _ = write!(line, " {} | {} |", cell(e.and_then(|e| e.rmse)), cell(e.and_then(|e| e.mae)));
+            let _ = write!(
+                line,
+                " {} | {} |",
+                cell(e.and_then(|e| e.rmse)),
+                cell(e.and_then(|e| e.mae))
+            );
         }
         let e = lookup(report, Subset::All.key(), is_lrmm, &key);
-        let _ = write!(line, " {} | {} |", cell(e.and_then(|e| e.recall_at_k)), cell(e.and_then(|e| e.ndcg_at_k)));
+        let _ = write!(
+            line,
+            " {} | {} |",
+            cell(e.and_then(|e| e.recall_at_k)),
+            cell(e.and_then(|e| e.ndcg_at_k))
+        );
         let _ = writeln!(md, "{line}");
     }
     md
@@ -83,7 +102,10 @@ pub fn examples_markdown(p: &Predictions, rows: &[usize], label: impl Fn(u32) ->
             .filter_map(|k| p.baselines.get(k.key()).map(|v| (k.title().to_string(), v)))
             .collect()
     } else {
-        SETTINGS.iter().filter_map(|s| p.lrmm.get(s.key).map(|v| (s.key.to_string(), v))).collect()
+        SETTINGS
+            .iter()
+            .filter_map(|s| p.lrmm.get(s.key).map(|v| (s.key.to_string(), v)))
+            .collect()
     };
     let mut md = String::from("| Row | Item | T |");
     let mut rule = String::from("|---:|---|---:|");
@@ -93,7 +115,13 @@ pub fn examples_markdown(p: &Predictions, rows: &[usize], label: impl Fn(u32) ->
     }
     let _ = writeln!(md, "\n{rule}");
     for &r in rows {
-        let _ = write!(md, "| {} | {} | {} |", p.rows[r], label(p.item[r]).replace('|', "/"), p.truth[r]);
+        let _ = write!(
+            md,
+            "| {} | {} | {} |",
+            p.rows[r],
+            label(p.item[r]).replace('|', "/"),
+            p.truth[r]
+        );
         for (_, v) in &columns {
             let _ = write!(md, " {:.2} |", v[r]);
         }
@@ -125,12 +153,24 @@ pub struct AggregateCell {
 }
 
 /// Table 2 over several runs (seeds): mean ± std of RMSE and MAE per model and subset.
-pub fn aggregate_markdown(title: &str, reports: &[MetricsReport], subsets: &[Subset]) -> (String, Vec<AggregateCell>) {
+pub fn aggregate_markdown(
+    title: &str,
+    reports: &[MetricsReport],
+    subsets: &[Subset],
+) -> (String, Vec<AggregateCell>) {
     let mut md = String::new();
     let mut cells = Vec::new();
     let _ = writeln!(md, "# {title}\n");
-    let seeds: Vec<String> = reports.iter().map(|r| format!("{} (seed {})", r.dataset, r.seed)).collect();
-    let _ = writeln!(md, "Mean ± std over {} run(s): {}.\n", reports.len(), seeds.join(", "));
+    let seeds: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{} (seed {})", r.dataset, r.seed))
+        .collect();
+    let _ = writeln!(
+        md,
+        "Mean ± std over {} run(s): {}.\n",
+        reports.len(),
+        seeds.join(", ")
+    );
     let Some(first) = reports.first() else {
         return (md, cells);
     };
@@ -144,9 +184,14 @@ pub fn aggregate_markdown(title: &str, reports: &[MetricsReport], subsets: &[Sub
     for (title, is_lrmm, key) in model_rows(first) {
         let mut line = format!("| {title} |");
         for s in subsets {
-            for (metric, get) in [("rmse", (|e: &Entry| e.rmse) as fn(&Entry) -> Option<f64>), ("mae", |e: &Entry| e.mae)] {
-                let values: Vec<f64> =
-                    reports.iter().filter_map(|r| lookup(r, s.key(), is_lrmm, &key).and_then(get)).collect();
+            for (metric, get) in [
+                ("rmse", (|e: &Entry| e.rmse) as fn(&Entry) -> Option<f64>),
+                ("mae", |e: &Entry| e.mae),
+            ] {
+                let values: Vec<f64> = reports
+                    .iter()
+                    .filter_map(|r| lookup(r, s.key(), is_lrmm, &key).and_then(get))
+                    .collect();
                 match mean_std(&values) {
                     Some((mean, std)) => {
                         // A subset can be empty in some runs (no cold user in that split): say so.
@@ -180,13 +225,23 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn report(seed: u64, rmse: f64) -> MetricsReport {
-        let e = Entry { rmse: Some(rmse), mae: Some(rmse / 2.0), n: 10, recall_at_k: None, ndcg_at_k: Some(1.0) };
+        let e = Entry {
+            rmse: Some(rmse),
+            mae: Some(rmse / 2.0),
+            n: 10,
+            recall_at_k: None,
+            ndcg_at_k: Some(1.0),
+        };
         let map: BTreeMap<String, Entry> = [("offset".to_string(), e)].into();
         let lrmm: BTreeMap<String, Entry> = [("+F".to_string(), e)].into();
         let subsets = Subset::ALL
             .iter()
             .map(|s| {
-                let sr = crate::evaluate::SubsetReport { n: 10, lrmm: lrmm.clone(), baselines: map.clone() };
+                let sr = crate::evaluate::SubsetReport {
+                    n: 10,
+                    lrmm: lrmm.clone(),
+                    baselines: map.clone(),
+                };
                 (s.key().to_string(), sr)
             })
             .collect();
@@ -207,10 +262,20 @@ mod tests {
 
     #[test]
     fn aggregate_gives_mean_and_std_per_model() {
-        let (md, cells) = aggregate_markdown("T2", &[report(1, 1.0), report(2, 0.8), report(3, 0.9)], &[Subset::All]);
-        assert!(md.contains("| Offset | 0.900 ± 0.082 | 0.450 ± 0.041 |"), "{md}");
+        let (md, cells) = aggregate_markdown(
+            "T2",
+            &[report(1, 1.0), report(2, 0.8), report(3, 0.9)],
+            &[Subset::All],
+        );
+        assert!(
+            md.contains("| Offset | 0.900 ± 0.082 | 0.450 ± 0.041 |"),
+            "{md}"
+        );
         assert!(md.contains("| LRMM(+F) |"), "{md}");
-        let c = cells.iter().find(|c| c.model == "Offset" && c.metric == "rmse").unwrap();
+        let c = cells
+            .iter()
+            .find(|c| c.model == "Offset" && c.metric == "rmse")
+            .unwrap();
         assert_eq!(c.runs, 3);
         assert!((c.std - (0.02f64 / 3.0).sqrt()).abs() < 1e-12);
     }

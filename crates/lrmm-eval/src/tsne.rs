@@ -32,7 +32,11 @@ fn squared_distances(points: &[Vec<f64>]) -> Vec<f64> {
     let mut d = vec![0.0; n * n];
     for i in 0..n {
         for j in i + 1..n {
-            let v: f64 = points[i].iter().zip(&points[j]).map(|(a, b)| (a - b) * (a - b)).sum();
+            let v: f64 = points[i]
+                .iter()
+                .zip(&points[j])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
             d[i * n + j] = v;
             d[j * n + i] = v;
         }
@@ -51,7 +55,10 @@ fn affinities(points: &[Vec<f64>], perplexity: f64) -> Vec<f64> {
         let (mut beta, mut lo, mut hi) = (1.0, 0.0, f64::INFINITY);
         let row = &d[i * n..(i + 1) * n];
         // Distances are shifted by the row minimum so that exp() never underflows to all zeros.
-        let min = (0..n).filter(|&j| j != i).map(|j| row[j]).fold(f64::INFINITY, f64::min);
+        let min = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| row[j])
+            .fold(f64::INFINITY, f64::min);
         for _ in 0..64 {
             let mut sum = 0.0;
             let mut weighted = 0.0;
@@ -66,13 +73,20 @@ fn affinities(points: &[Vec<f64>], perplexity: f64) -> Vec<f64> {
             }
             if entropy > target {
                 lo = beta;
-                beta = if hi.is_finite() { (beta + hi) / 2.0 } else { beta * 2.0 };
+                beta = if hi.is_finite() {
+                    (beta + hi) / 2.0
+                } else {
+                    beta * 2.0
+                };
             } else {
                 hi = beta;
                 beta = (beta + lo) / 2.0;
             }
         }
-        let sum: f64 = (0..n).filter(|&j| j != i).map(|j| (-(row[j] - min) * beta).exp()).sum();
+        let sum: f64 = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| (-(row[j] - min) * beta).exp())
+            .sum();
         for j in (0..n).filter(|&j| j != i) {
             p[i * n + j] = (-(row[j] - min) * beta).exp() / sum;
         }
@@ -94,14 +108,26 @@ pub fn tsne(points: &[Vec<f64>], params: &TsneParams, seed: u64) -> Vec<[f64; 2]
     }
     let p = affinities(points, params.perplexity);
     let mut rng = SeededRng::derive(seed, "tsne-init");
-    let mut y: Vec<[f64; 2]> = (0..n).map(|_| [1e-2 * rng.normal(), 1e-2 * rng.normal()]).collect();
+    let mut y: Vec<[f64; 2]> = (0..n)
+        .map(|_| [1e-2 * rng.normal(), 1e-2 * rng.normal()])
+        .collect();
     let mut velocity = vec![[0.0; 2]; n];
     let mut gains = vec![[1.0; 2]; n];
     let mut num = vec![0.0; n * n];
-    let learning_rate = params.learning_rate.unwrap_or_else(|| (n as f64 / params.early_exaggeration / 4.0).max(50.0));
+    let learning_rate = params
+        .learning_rate
+        .unwrap_or_else(|| (n as f64 / params.early_exaggeration / 4.0).max(50.0));
     for iter in 0..params.iterations {
-        let exaggeration = if iter < params.exaggeration_iters { params.early_exaggeration } else { 1.0 };
-        let momentum = if iter < params.exaggeration_iters { 0.5 } else { 0.8 };
+        let exaggeration = if iter < params.exaggeration_iters {
+            params.early_exaggeration
+        } else {
+            1.0
+        };
+        let momentum = if iter < params.exaggeration_iters {
+            0.5
+        } else {
+            0.8
+        };
         let mut z = 0.0;
         for i in 0..n {
             for j in i + 1..n {
@@ -134,7 +160,10 @@ pub fn tsne(points: &[Vec<f64>], params: &TsneParams, seed: u64) -> Vec<[f64; 2]
             y[i][0] += velocity[i][0];
             y[i][1] += velocity[i][1];
         }
-        let mean = [y.iter().map(|v| v[0]).sum::<f64>() / n as f64, y.iter().map(|v| v[1]).sum::<f64>() / n as f64];
+        let mean = [
+            y.iter().map(|v| v[0]).sum::<f64>() / n as f64,
+            y.iter().map(|v| v[1]).sum::<f64>() / n as f64,
+        ];
         for v in &mut y {
             v[0] -= mean[0];
             v[1] -= mean[1];
@@ -155,10 +184,18 @@ mod tests {
         let mut points = Vec::new();
         for c in 0..3 {
             for _ in 0..20 {
-                points.push((0..10).map(|d| if d == c { 10.0 } else { 0.0 } + 0.3 * rng.normal()).collect::<Vec<f64>>());
+                points.push(
+                    (0..10)
+                        .map(|d| if d == c { 10.0 } else { 0.0 } + 0.3 * rng.normal())
+                        .collect::<Vec<f64>>(),
+                );
             }
         }
-        let params = TsneParams { perplexity: 10.0, iterations: 400, ..TsneParams::default() };
+        let params = TsneParams {
+            perplexity: 10.0,
+            iterations: 400,
+            ..TsneParams::default()
+        };
         let y = tsne(&points, &params, 1);
         assert_eq!(y, tsne(&points, &params, 1), "not deterministic");
         for i in 0..y.len() {
@@ -169,14 +206,20 @@ mod tests {
                     d(a).total_cmp(&d(b))
                 })
                 .unwrap();
-            assert_eq!(nearest / 20, i / 20, "point {i}'s nearest neighbour {nearest} is in another cluster");
+            assert_eq!(
+                nearest / 20,
+                i / 20,
+                "point {i}'s nearest neighbour {nearest} is in another cluster"
+            );
         }
     }
 
     #[test]
     fn affinities_hit_the_perplexity_and_sum_to_one() {
         let mut rng = SeededRng::new(2);
-        let points: Vec<Vec<f64>> = (0..50).map(|_| (0..5).map(|_| rng.normal()).collect()).collect();
+        let points: Vec<Vec<f64>> = (0..50)
+            .map(|_| (0..5).map(|_| rng.normal()).collect())
+            .collect();
         let p = affinities(&points, 10.0);
         let total: f64 = p.iter().sum();
         assert!((total - 1.0).abs() < 1e-6, "{total}");

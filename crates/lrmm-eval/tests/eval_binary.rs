@@ -13,19 +13,29 @@ fn write_interactions(path: &Path) {
     let mut rng = SeededRng::new(11);
     let taste: Vec<f64> = (0..60).map(|_| rng.normal()).collect();
     let quality: Vec<f64> = (0..40).map(|_| rng.normal()).collect();
-    let (mut users, mut items, mut ratings, mut times, mut splits) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut users, mut items, mut ratings, mut times, mut splits) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for u in 0..60u32 {
         for i in 0..40u32 {
             if !rng.bernoulli(0.5) {
                 continue;
             }
-            let r = (3.5 + taste[u as usize] * 0.8 + quality[i as usize] * 0.8 + 0.3 * rng.normal()).round().clamp(1.0, 5.0);
+            let r =
+                (3.5 + taste[u as usize] * 0.8 + quality[i as usize] * 0.8 + 0.3 * rng.normal())
+                    .round()
+                    .clamp(1.0, 5.0);
             let x = rng.next_f64();
             users.push(u);
             items.push(i);
             ratings.push(r as f32);
             times.push(1_400_000_000i64 + i64::from(u) * 1000 + i64::from(i));
-            splits.push(if x < 0.8 { "train" } else if x < 0.9 { "valid" } else { "test" });
+            splits.push(if x < 0.8 {
+                "train"
+            } else if x < 0.9 {
+                "valid"
+            } else {
+                "test"
+            });
         }
     }
     for (u, i) in [(60u32, 0u32), (0, 40)] {
@@ -56,38 +66,73 @@ fn eval_writes_metrics_predictions_and_report() {
         .unwrap();
     assert!(status.success());
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap())
+            .unwrap();
     let all = &metrics["baselines"];
     for key in ["offset", "bias", "svd", "svdpp", "nmf"] {
         assert!(all[key]["rmse"].as_f64().unwrap() > 0.0, "{key}");
     }
     // The planted biases are learnable: user/item biases beat the global mean clearly.
-    assert!(all["bias"]["rmse"].as_f64().unwrap() < 0.8 * all["offset"]["rmse"].as_f64().unwrap(), "{all}");
+    assert!(
+        all["bias"]["rmse"].as_f64().unwrap() < 0.8 * all["offset"]["rmse"].as_f64().unwrap(),
+        "{all}"
+    );
     assert_eq!(metrics["subsets"]["cold_user"]["n"], 1);
     assert_eq!(metrics["subsets"]["cold_item"]["n"], 1);
-    assert!(metrics["lrmm_status"].as_str().unwrap().contains("no --model"));
+    assert!(metrics["lrmm_status"]
+        .as_str()
+        .unwrap()
+        .contains("no --model"));
 
-    let df = ParquetReader::new(std::fs::File::open(dir.path().join("predictions.parquet")).unwrap()).finish().unwrap();
+    let df =
+        ParquetReader::new(std::fs::File::open(dir.path().join("predictions.parquet")).unwrap())
+            .finish()
+            .unwrap();
     assert_eq!(df.height() as u64, metrics["n_test"].as_u64().unwrap());
-    for c in ["row", "user_id", "item_id", "rating", "cold_user", "cold_item", "baseline_svdpp"] {
+    for c in [
+        "row",
+        "user_id",
+        "item_id",
+        "rating",
+        "cold_user",
+        "cold_item",
+        "baseline_svdpp",
+    ] {
         assert!(df.column(c).is_ok(), "missing column {c}");
     }
     let md = std::fs::read_to_string(dir.path().join("metrics.md")).unwrap();
-    assert!(md.contains("| SVD++ |") && md.contains("RMSE cold item"), "{md}");
-    assert!(std::fs::read_to_string(dir.path().join("examples.md")).unwrap().lines().count() >= 7);
+    assert!(
+        md.contains("| SVD++ |") && md.contains("RMSE cold item"),
+        "{md}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("examples.md"))
+            .unwrap()
+            .lines()
+            .count()
+            >= 7
+    );
 
     // Same inputs and seed → same bytes.
     let first = std::fs::read(dir.path().join("metrics.json")).unwrap();
-    let again = Command::new(env!("CARGO_BIN_EXE_lrmm-eval")).args(["--data", dir.path().to_str().unwrap(), "--seed", "3"]).status().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args(["--data", dir.path().to_str().unwrap(), "--seed", "3"])
+        .status()
+        .unwrap();
     assert!(again.success());
-    assert_eq!(first, std::fs::read(dir.path().join("metrics.json")).unwrap());
+    assert_eq!(
+        first,
+        std::fs::read(dir.path().join("metrics.json")).unwrap()
+    );
 
     let report = Command::new(env!("CARGO_BIN_EXE_lrmm-report"))
         .args(["render", "--data", dir.path().to_str().unwrap()])
         .status()
         .unwrap();
     assert!(report.success());
-    assert!(std::fs::read_to_string(dir.path().join("report/report.md")).unwrap().contains("| Offset |"));
+    assert!(std::fs::read_to_string(dir.path().join("report/report.md"))
+        .unwrap()
+        .contains("| Offset |"));
 
     let aggregate = Command::new(env!("CARGO_BIN_EXE_lrmm-report"))
         .arg("aggregate")
@@ -112,10 +157,16 @@ fn bad_interactions_fail_with_the_file_named_and_leave_no_metrics() {
     ])
     .unwrap();
     lrmm_core::parquet::write_atomic(&dir.path().join("interactions.parquet"), &mut df).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval")).args(["--data", dir.path().to_str().unwrap()]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args(["--data", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("interactions.parquet") && stderr.contains("unix_time"), "{stderr}");
+    assert!(
+        stderr.contains("interactions.parquet") && stderr.contains("unix_time"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("metrics.json").exists());
 }
 
@@ -132,4 +183,74 @@ fn missing_model_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no-such-model"), "{stderr}");
     assert!(!dir.path().join("metrics.json").exists());
+}
+
+#[test]
+fn baselines_none_fits_none_and_is_given_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_interactions(&dir.path().join("interactions.parquet"));
+    let out = dir.path().join("none");
+    let run = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args([
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--baselines",
+            "none",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        run.stderr.is_empty(),
+        "-q: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["baselines"], serde_json::json!({}));
+    assert!(
+        !dir.path().join("metrics.json").exists(),
+        "--out, not --data, receives the metrics"
+    );
+
+    let run = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args([
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--baselines",
+            "offset,none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--baselines none"));
+
+    let run = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args([
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--baselines",
+            "offset,svdpp",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let keys: Vec<&String> = metrics["baselines"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["offset", "svdpp"]);
 }

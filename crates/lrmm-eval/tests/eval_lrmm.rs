@@ -8,8 +8,8 @@ use std::process::Command;
 use candle_core::Device;
 use lrmm_core::ArtifactDir;
 use lrmm_model::config::Config;
-use lrmm_model::synthetic::{self, SyntheticSpec};
 use lrmm_model::training::{train, TrainOptions};
+use lrmm_testing::synthetic::{self, SyntheticSpec};
 use polars::prelude::*;
 
 /// The model crate's tiny config, trained for `epochs` at `learning_rate`.
@@ -24,7 +24,17 @@ fn tiny(epochs: usize, learning_rate: f64) -> Config {
 fn lrmm_settings_subsets_predictions_and_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let data = ArtifactDir::new(tmp.path().join("data"));
-    synthetic::write(&data, SyntheticSpec { users: 80, items: 40, interactions_per_user: 8, image_dim: 8, seed: 2 }).unwrap();
+    synthetic::write(
+        &data,
+        SyntheticSpec {
+            users: 80,
+            items: 40,
+            interactions_per_user: 8,
+            image_dim: 8,
+            seed: 2,
+        },
+    )
+    .unwrap();
     let model_dir = tmp.path().join("data/model");
     train(&TrainOptions {
         data_dir: data.root().to_path_buf(),
@@ -34,6 +44,7 @@ fn lrmm_settings_subsets_predictions_and_figures() {
         out_dir: model_dir.clone(),
         progress: false,
         interrupt_after: None,
+        lrmm_version: String::new(),
     })
     .unwrap();
 
@@ -45,9 +56,14 @@ fn lrmm_settings_subsets_predictions_and_figures() {
         .args(["--tsne", "30", "--baselines", "offset,svdpp"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data.root().join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(data.root().join("metrics.json")).unwrap())
+            .unwrap();
     let n_test = metrics["n_test"].as_u64().unwrap();
     for key in ["+F", "-U", "-O", "-M", "-V"] {
         let e = &metrics["lrmm"][key];
@@ -56,32 +72,61 @@ fn lrmm_settings_subsets_predictions_and_figures() {
         assert!(rmse > 0.0 && rmse < 4.0, "{key}: {rmse}");
         assert!(metrics["subsets"]["warm"]["lrmm"][key]["rmse"].is_f64());
     }
-    assert!(metrics["lrmm_status"].as_str().unwrap().starts_with("evaluated"));
+    assert!(metrics["lrmm_status"]
+        .as_str()
+        .unwrap()
+        .starts_with("evaluated"));
 
     // Removing the user's reviews must change the predictions (the model reads them).
-    let df = ParquetReader::new(std::fs::File::open(data.root().join("predictions.parquet")).unwrap()).finish().unwrap();
+    let df =
+        ParquetReader::new(std::fs::File::open(data.root().join("predictions.parquet")).unwrap())
+            .finish()
+            .unwrap();
     let full = df.column("lrmm_full").unwrap().f32().unwrap().clone();
     let no_user = df.column("lrmm_drop_user").unwrap().f32().unwrap().clone();
-    let changed = (0..df.height()).filter(|&r| (full.get(r).unwrap() - no_user.get(r).unwrap()).abs() > 1e-6).count();
+    let changed = (0..df.height())
+        .filter(|&r| (full.get(r).unwrap() - no_user.get(r).unwrap()).abs() > 1e-6)
+        .count();
     assert!(changed > 0, "dropping U changed no prediction");
-    assert!(std::fs::read_to_string(data.root().join("examples.md")).unwrap().contains("| -V |"));
+    assert!(std::fs::read_to_string(data.root().join("examples.md"))
+        .unwrap()
+        .contains("| -V |"));
     let tsne = std::fs::read(data.root().join("embeddings_tsne.png")).unwrap();
     assert_eq!(&tsne[1..4], b"PNG");
 
-    let report = Command::new(env!("CARGO_BIN_EXE_lrmm-report")).arg("render").arg("--data").arg(data.root()).output().unwrap();
-    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let report = Command::new(env!("CARGO_BIN_EXE_lrmm-report"))
+        .arg("render")
+        .arg("--data")
+        .arg(data.root())
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
     for png in ["learning_curves.png", "modality_errors.png"] {
         let bytes = std::fs::read(data.root().join("report").join(png)).unwrap();
         assert_eq!(&bytes[1..4], b"PNG", "{png}");
     }
     let md = std::fs::read_to_string(data.root().join("report/report.md")).unwrap();
-    assert!(md.contains("| LRMM(-O) |") && md.contains("learning_curves.png"), "{md}");
+    assert!(
+        md.contains("| LRMM(-O) |") && md.contains("learning_curves.png"),
+        "{md}"
+    );
 
     // To look at the figures: LRMM_EVAL_TEST_OUT=/some/dir cargo test … copies them there.
     if let Some(keep) = std::env::var_os("LRMM_EVAL_TEST_OUT") {
         let keep = std::path::PathBuf::from(keep);
         std::fs::create_dir_all(&keep).unwrap();
-        for f in ["metrics.md", "examples.md", "embeddings_tsne.png", "report/learning_curves.png", "report/modality_errors.png", "report/report.md"] {
+        for f in [
+            "metrics.md",
+            "examples.md",
+            "embeddings_tsne.png",
+            "report/learning_curves.png",
+            "report/modality_errors.png",
+            "report/report.md",
+        ] {
             std::fs::copy(data.root().join(f), keep.join(f.replace('/', "_"))).unwrap();
         }
     }
@@ -94,7 +139,17 @@ fn lrmm_settings_subsets_predictions_and_figures() {
 fn loaded_model_reproduces_the_recorded_validation_rmse() {
     let tmp = tempfile::tempdir().unwrap();
     let data = ArtifactDir::new(tmp.path().join("data"));
-    synthetic::write(&data, SyntheticSpec { users: 60, items: 30, interactions_per_user: 8, image_dim: 8, seed: 5 }).unwrap();
+    synthetic::write(
+        &data,
+        SyntheticSpec {
+            users: 60,
+            items: 30,
+            interactions_per_user: 8,
+            image_dim: 8,
+            seed: 5,
+        },
+    )
+    .unwrap();
     let model_dir = tmp.path().join("model");
     // A high learning rate and no early stop, so that the best epoch is not the last one.
     let saved = train(&TrainOptions {
@@ -105,6 +160,7 @@ fn loaded_model_reproduces_the_recorded_validation_rmse() {
         out_dir: model_dir.clone(),
         progress: false,
         interrupt_after: None,
+        lrmm_version: String::new(),
     })
     .unwrap();
     let out_dir = tmp.path().join("valid");
@@ -118,12 +174,20 @@ fn loaded_model_reproduces_the_recorded_validation_rmse() {
         .args(["--split", "valid", "--baselines", "offset"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("metrics.json")).unwrap())
+            .unwrap();
     assert_eq!(metrics["split"], "valid");
     let rmse = metrics["lrmm"]["+F"]["rmse"].as_f64().unwrap();
-    eprintln!("best epoch {} of {}: recorded {} reloaded {rmse}", saved.best_epoch, saved.epochs_run, saved.best_valid_rmse);
+    eprintln!(
+        "best epoch {} of {}: recorded {} reloaded {rmse}",
+        saved.best_epoch, saved.epochs_run, saved.best_valid_rmse
+    );
     assert!(
         (rmse - saved.best_valid_rmse).abs() < 1e-4,
         "reloaded model: valid RMSE {rmse}, training recorded {} at epoch {}",

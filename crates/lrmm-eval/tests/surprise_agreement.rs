@@ -15,7 +15,9 @@ use lrmm_eval::metrics::rmse;
 const TOLERANCE: f64 = 0.01;
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Mean test RMSE over `seeds` seeds, as the reference averages Surprise's random inits.
@@ -25,16 +27,26 @@ fn rust_rmse(ratings: &Ratings, kind: BaselineKind, seeds: u64) -> (f64, Vec<f64
     let per_seed: Vec<f64> = (0..seeds)
         .map(|seed| rmse(&fit_predict(kind, ratings, &test, seed, (1.0, 5.0)), &truth).unwrap())
         .collect();
-    (per_seed.iter().sum::<f64>() / per_seed.len() as f64, per_seed)
+    (
+        per_seed.iter().sum::<f64>() / per_seed.len() as f64,
+        per_seed,
+    )
 }
 
 #[test]
 fn baselines_agree_with_surprise_within_0_01_rmse() {
     let ratings = Ratings::from_csv(&fixture("mi_split.csv")).unwrap();
     let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("surprise_reference.json")).unwrap()).unwrap();
-    assert_eq!(ratings.rows(Split::Train).len() as u64, reference["n_train"].as_u64().unwrap());
-    assert_eq!(ratings.rows(Split::Test).len() as u64, reference["n_test"].as_u64().unwrap());
+        serde_json::from_str(&std::fs::read_to_string(fixture("surprise_reference.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        ratings.rows(Split::Train).len() as u64,
+        reference["n_train"].as_u64().unwrap()
+    );
+    assert_eq!(
+        ratings.rows(Split::Test).len() as u64,
+        reference["n_test"].as_u64().unwrap()
+    );
     let mut failures = Vec::new();
     for kind in BaselineKind::ALL {
         let expected = reference["baselines"][kind.key()]["rmse"].as_f64().unwrap();
@@ -53,10 +65,16 @@ fn baselines_agree_with_surprise_within_0_01_rmse() {
             per_seed.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         );
         if (got - expected).abs() > TOLERANCE {
-            failures.push(format!("{}: rust {got:.4} vs surprise {expected:.4}", kind.key()));
+            failures.push(format!(
+                "{}: rust {got:.4} vs surprise {expected:.4}",
+                kind.key()
+            ));
         }
     }
-    assert!(failures.is_empty(), "baselines off Surprise by more than {TOLERANCE}: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "baselines off Surprise by more than {TOLERANCE}: {failures:?}"
+    );
 }
 
 #[test]
@@ -64,10 +82,15 @@ fn deterministic_biases_match_surprise_closely() {
     // Offset and ALS biases have no random init: they should agree to float precision.
     let ratings = Ratings::from_csv(&fixture("mi_split.csv")).unwrap();
     let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("surprise_reference.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture("surprise_reference.json")).unwrap())
+            .unwrap();
     for kind in [BaselineKind::Offset, BaselineKind::Bias] {
         let expected = reference["baselines"][kind.key()]["rmse"].as_f64().unwrap();
         let (got, _) = rust_rmse(&ratings, kind, 1);
-        assert!((got - expected).abs() < 1e-5, "{}: {got} vs {expected}", kind.key());
+        assert!(
+            (got - expected).abs() < 1e-5,
+            "{}: {got} vs {expected}",
+            kind.key()
+        );
     }
 }

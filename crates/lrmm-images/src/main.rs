@@ -9,18 +9,30 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{Module, Tensor};
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use lrmm_core::cli::{DeviceSpec, Verbosity, RUST_LOG_HELP};
 use lrmm_core::ArtifactDir;
 use lrmm_images::extract::{self, ExtractOptions, ImageFolder};
 use lrmm_images::preprocess::{DecodeLimits, CROP};
-use lrmm_images::{
-    build_model, mcauley, parse_device, Depth, OutputLayer, VggConfig, WeightsSource,
-};
+use lrmm_images::{build_model, mcauley, Depth, OutputLayer, VggConfig, WeightsSource};
 
-/// Image features per item: a batched candle VGG run on a folder of images named by asin
-/// (`--images`), or McAuley's precomputed features imported (`--mcauley`).
-#[derive(Parser)]
+/// The image stage: one VGG feature per item, from a folder of product images or McAuley's
+/// precomputed features.
+///
+/// Reads the items table (item_id, asin; <DATA>/items.parquet unless --items names another)
+/// and either runs a batched candle VGG (default VGG16 to fc6, the paper's) on the folder of
+/// images named by asin (--images), or imports McAuley's image_features_<Category>.b
+/// (--mcauley). Writes image_features.safetensors (one feature per item with an image, written
+/// last) and image_status.parquet (ok / missing / corrupt for every item) into --out, which
+/// defaults to --data. A missing or undecodable image is a missing modality, never an error.
+///
+/// Examples:
+///
+///   lrmm-images --data build/default --images data/generated/default/images --seed 1
+///   lrmm-images --data build/mi --mcauley data/raw/image_features_Musical_Instruments.b
+///   lrmm-images bench --device cuda --batches 32,128 --steps 3
+#[derive(Parser, Debug)]
 #[command(
-    version,
+    verbatim_doc_comment,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -28,29 +40,35 @@ struct Args {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    extract: ExtractArgs,
+    extract: Option<ExtractArgs>,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Measure the network's throughput on random 224×224 input; prints one JSON line per batch size.
+    #[command(after_help = RUST_LOG_HELP)]
     Bench(BenchArgs),
 }
 
-#[derive(ClapArgs)]
+#[derive(ClapArgs, Debug)]
 #[group(id = "source", required = true, multiple = false, args = ["images", "mcauley"])]
 struct ExtractArgs {
-    /// Artifact folder (build/<NAME>): image_features.safetensors and image_status.parquet go here.
-    #[arg(long, required = true)]
+    /// Artifact folder read (build/<NAME>): the items table is <DATA>/items.parquet.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Folder written: image_features.safetensors and image_status.parquet go here [default: --data].
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// The items table (item_id, asin) [default: <OUT>/items.parquet].
-    #[arg(long)]
+    /// The items table (item_id, asin) [default: <DATA>/items.parquet].
+    #[arg(long, value_name = "PATH")]
     items: Option<PathBuf>,
     /// Folder of product images named by asin, any extension (JPEG, PNG, WebP, GIF; sniffed from content).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
     /// Import McAuley's image_features_<Category>.b (10-byte asin + 4096 LE f32 records) instead of running the network.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     mcauley: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
@@ -68,28 +86,28 @@ struct ExtractArgs {
     max_image_mib: u64,
 }
 
-#[derive(ClapArgs)]
+#[derive(ClapArgs, Debug)]
 struct ModelArgs {
     /// torchvision VGG state_dict as safetensors (see docs/images.md); without it the network is
     /// randomly initialised from --seed and a warning says so.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     weights: Option<PathBuf>,
-    /// VGG depth: 11, 13, 16 or 19.
-    #[arg(long, default_value = "16")]
+    /// VGG depth (number of weight layers).
+    #[arg(long, value_enum, ignore_case = true, default_value = "16")]
     depth: Depth,
-    /// Output layer: fc6 (the paper's) or fc7, both after ReLU.
-    #[arg(long, default_value = "fc6")]
+    /// Output layer, after its ReLU: fc6 is the paper's.
+    #[arg(long, value_enum, ignore_case = true, default_value = "fc6")]
     layer: OutputLayer,
     /// Divide every conv and classifier width by this (a power of two): a small network of the
     /// same topology for tests and smoke runs. Features then have 4096 / D values.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "D", default_value_t = 1)]
     width_divisor: usize,
     /// Images per forward pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// cpu, cuda or cuda:N (cuda needs a build with `--features cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// Compute device (cuda needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu", value_parser = lrmm_core::cli::device_parser())]
+    device: DeviceSpec,
 }
 
 impl ModelArgs {
@@ -98,7 +116,7 @@ impl ModelArgs {
     }
 }
 
-#[derive(ClapArgs)]
+#[derive(ClapArgs, Debug)]
 struct BenchArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -111,17 +129,21 @@ struct BenchArgs {
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
-    match args.command {
-        Some(Command::Bench(bench_args)) => bench(&bench_args),
-        None => run(&args.extract),
+    let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!("cuda"));
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
+    match (&args.command, &args.extract) {
+        (Some(Command::Bench(bench_args)), _) => bench(bench_args),
+        (None, Some(extract)) => run(extract, &args.verbosity),
+        // clap requires --images or --mcauley without a subcommand.
+        (None, None) => anyhow::bail!("give --data and --images or --mcauley, or a subcommand"),
     }
 }
 
-fn run(args: &ExtractArgs) -> anyhow::Result<()> {
-    let out = ArtifactDir::new(args.out.clone().context("--out is required")?);
-    let items_path = args.items.clone().unwrap_or_else(|| out.items());
+fn run(args: &ExtractArgs, verbosity: &Verbosity) -> anyhow::Result<()> {
+    let data = ArtifactDir::new(&args.data);
+    let out = ArtifactDir::new(args.out.as_ref().unwrap_or(&args.data));
+    let items_path = args.items.clone().unwrap_or_else(|| data.items());
     let items = extract::read_items(&items_path)?;
     tracing::info!("{}: {} items", items_path.display(), items.len());
     let mut metadata = BTreeMap::from([
@@ -130,7 +152,7 @@ fn run(args: &ExtractArgs) -> anyhow::Result<()> {
     ]);
 
     let (features, statuses) = if let Some(path) = &args.mcauley {
-        let (features, statuses, stats) = mcauley::import(path, &items, true)?;
+        let (features, statuses, stats) = mcauley::import(path, &items, verbosity.progress())?;
         tracing::info!(
             "{}: read {} records, kept {}, {} duplicate asins ignored",
             path.display(),
@@ -146,7 +168,7 @@ fn run(args: &ExtractArgs) -> anyhow::Result<()> {
             .as_ref()
             .context("--images or --mcauley is required")?;
         let config = args.model.config();
-        let device = parse_device(&args.model.device)?;
+        let device = lrmm_images::device(args.model.device)?;
         let weights = match &args.model.weights {
             Some(path) => WeightsSource::File(path.clone()),
             None => WeightsSource::Random { seed: args.seed },
@@ -169,18 +191,11 @@ fn run(args: &ExtractArgs) -> anyhow::Result<()> {
                 max_side: args.max_image_side,
                 max_alloc_bytes: args.max_image_mib << 20,
             },
-            progress: true,
+            progress: verbosity.progress(),
         };
         let (features, statuses) = extract::extract(&model, &device, &items, &folder, &options)?;
         metadata.insert("source".into(), format!("images {}", dir.display()));
-        metadata.insert("model".into(), config.describe());
-        metadata.insert("weights".into(), weights.describe());
-        metadata.insert(
-            "preprocessing".into(),
-            "torchvision ImageNet eval: Resize(256) (Pillow bilinear, antialiased), CenterCrop(224), \
-             ToTensor, Normalize(mean=[0.485,0.456,0.406], std=[0.229,0.224,0.225])"
-                .into(),
-        );
+        metadata.extend(lrmm_images::extraction_metadata(&config, &weights)?);
         (features, statuses)
     };
     lrmm_images::write_artifacts(&out, &features, &statuses, metadata)?;
@@ -189,7 +204,7 @@ fn run(args: &ExtractArgs) -> anyhow::Result<()> {
 
 fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let config = args.model.config();
-    let device = parse_device(&args.model.device)?;
+    let device = lrmm_images::device(args.model.device)?;
     let weights = match &args.model.weights {
         Some(path) => WeightsSource::File(path.clone()),
         None => WeightsSource::Random { seed: 1 },

@@ -225,6 +225,22 @@ impl VggConfig {
         }
     }
 
+    /// The config [`VggConfig::describe`] wrote `text` for (its inverse), or `None`.
+    pub fn from_description(text: &str) -> Option<Self> {
+        let (base, reduced) = match text.split_once(" (") {
+            Some((base, rest)) => (base, Some(rest.strip_suffix(')')?)),
+            None => (text, None),
+        };
+        let (depth, output) = base.split_once(" to ")?;
+        let mut config = Self::new(depth.parse().ok()?, output.parse().ok()?);
+        if let Some(reduced) = reduced {
+            let (divisor, width) = reduced.split_once(", classifier width ")?;
+            config.width_divisor = divisor.strip_prefix("conv widths / ")?.parse().ok()?;
+            config.classifier_width = width.parse().ok()?;
+        }
+        (config.describe() == text).then_some(config)
+    }
+
     fn last_conv_width(&self) -> usize {
         512 / self.width_divisor
     }

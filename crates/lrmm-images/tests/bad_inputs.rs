@@ -17,7 +17,9 @@ use image::{Delay, Frame, ImageBuffer, ImageEncoder, Rgb, RgbImage, Rgba, RgbaIm
 use lrmm_core::ArtifactDir;
 use lrmm_images::extract::{self, ExtractOptions, ImageFolder};
 use lrmm_images::preprocess::DecodeLimits;
-use lrmm_images::{artifact, vgg, Depth, ImageStatus, OutputLayer, StatusRow, Vgg, VggConfig};
+use lrmm_images::{
+    artifact, vgg, Depth, Features, ImageStatus, OutputLayer, StatusRow, Vgg, VggConfig,
+};
 
 fn tiny_model() -> Vgg {
     let config = VggConfig::new(Depth::Vgg11, OutputLayer::Fc6).with_width_divisor(64);
@@ -180,7 +182,7 @@ fn every_bad_input_is_ok_or_a_counted_corrupt_status() {
     assert_eq!(row_of("ANIMATED01"), row_of("REDFRAME01"));
 
     // The artifacts on disk say the same, counts included.
-    let (read_back, metadata) = artifact::read_features(&out.image_features()).unwrap();
+    let (read_back, metadata) = Features::read(&out.image_features()).unwrap();
     assert_eq!(read_back, features);
     assert_eq!(
         artifact::read_status(&out.image_status()).unwrap(),

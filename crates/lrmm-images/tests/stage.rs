@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{fixtures, write_items};
 use lrmm_core::ArtifactDir;
 use lrmm_images::mcauley::{self, MCAULEY_DIM};
-use lrmm_images::{artifact, extract, Error, ImageStatus};
+use lrmm_images::{artifact, extract, Error, Features, ImageStatus};
 
 fn mcauley_value(record: usize, j: usize) -> f32 {
     record as f32 * 1000.0 + j as f32 * 0.25 - 7.5
@@ -77,7 +77,7 @@ fn mcauley_import_keeps_the_datasets_items_only() {
 
     let out = ArtifactDir::new(dir.path().join("build"));
     lrmm_images::write_artifacts(&out, &features, &statuses, Default::default()).unwrap();
-    let (read_back, _) = artifact::read_features(&out.image_features()).unwrap();
+    let (read_back, _) = Features::read(&out.image_features()).unwrap();
     assert_eq!(read_back, features);
 }
 
@@ -132,7 +132,7 @@ fn photo_folder(dir: &Path) -> ArtifactDir {
 
 fn run_cli(dir: &Path, out: &ArtifactDir, seed: &str) {
     let status = binary()
-        .args(["--out", out.root().to_str().unwrap()])
+        .args(["--data", out.root().to_str().unwrap()])
         .args(["--images", dir.join("images").to_str().unwrap()])
         .args(["--width-divisor", "32", "--batch-size", "2", "--seed", seed])
         .status()
@@ -157,7 +157,7 @@ fn cli_writes_both_artifacts_and_same_seed_gives_same_bytes() {
         first_status
     );
 
-    let (features, metadata) = artifact::read_features(&out.image_features()).unwrap();
+    let (features, metadata) = Features::read(&out.image_features()).unwrap();
     assert_eq!(features.item_ids, vec![0, 2]);
     assert_eq!(features.dim, 128);
     assert!(features.values.iter().any(|&v| v > 0.0));
@@ -167,7 +167,7 @@ fn cli_writes_both_artifacts_and_same_seed_gives_same_bytes() {
     assert_eq!(status, vec![Ok, Corrupt, Ok, Missing]);
 
     run_cli(dir.path(), &out, "5");
-    let (other_seed, _) = artifact::read_features(&out.image_features()).unwrap();
+    let (other_seed, _) = Features::read(&out.image_features()).unwrap();
     assert_ne!(other_seed.values, features.values);
 }
 
@@ -176,7 +176,7 @@ fn cli_bad_weights_file_fails_naming_it_and_leaves_no_artifact() {
     let dir = tempfile::tempdir().unwrap();
     let out = photo_folder(dir.path());
     let output = binary()
-        .args(["--out", out.root().to_str().unwrap()])
+        .args(["--data", out.root().to_str().unwrap()])
         .args(["--images", dir.path().join("images").to_str().unwrap()])
         .args([
             "--weights",

@@ -27,7 +27,10 @@ pub enum IngestError {
     #[error("{0}")]
     Invalid(String),
     #[error("building the {table} table: {message}")]
-    Table { table: &'static str, message: String },
+    Table {
+        table: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Artifact(#[from] lrmm_core::Error),
 }

@@ -29,14 +29,19 @@ pub fn dedup_latest(table: &ReviewTable) -> (Vec<usize>, usize) {
 /// Keeps every review of `n` users drawn at random (by `seed`) among those in `rows`.
 pub fn sample_users(table: &ReviewTable, rows: &[usize], n: usize, seed: u64) -> Vec<usize> {
     let mut users: Vec<u32> = rows.iter().map(|&r| table.user[r]).collect();
-    users.sort_unstable_by(|a, b| table.users.names[*a as usize].cmp(&table.users.names[*b as usize]));
+    users.sort_unstable_by(|a, b| {
+        table.users.names[*a as usize].cmp(&table.users.names[*b as usize])
+    });
     users.dedup();
     SeededRng::derive(seed, "sample-users").shuffle(&mut users);
     let mut chosen = vec![false; table.users.len()];
     for &u in users.iter().take(n) {
         chosen[u as usize] = true;
     }
-    rows.iter().copied().filter(|&r| chosen[table.user[r] as usize]).collect()
+    rows.iter()
+        .copied()
+        .filter(|&r| chosen[table.user[r] as usize])
+        .collect()
 }
 
 /// Repeatedly removes users and items with fewer than `k` reviews until none is left.
@@ -49,7 +54,9 @@ pub fn k_core(table: &ReviewTable, mut rows: Vec<usize>, k: usize) -> Vec<usize>
             per_item[table.item[r] as usize] += 1;
         }
         let before = rows.len();
-        rows.retain(|&r| per_user[table.user[r] as usize] >= k && per_item[table.item[r] as usize] >= k);
+        rows.retain(|&r| {
+            per_user[table.user[r] as usize] >= k && per_item[table.item[r] as usize] >= k
+        });
         if rows.len() == before {
             return rows;
         }
@@ -74,7 +81,14 @@ mod tests {
 
     #[test]
     fn dedup_keeps_latest_and_later_line_on_ties() {
-        let t = table(&[("u", "a", 5), ("u", "a", 9), ("u", "a", 7), ("v", "a", 1), ("v", "a", 1), ("u", "b", 0)]);
+        let t = table(&[
+            ("u", "a", 5),
+            ("u", "a", 9),
+            ("u", "a", 7),
+            ("v", "a", 1),
+            ("v", "a", 1),
+            ("u", "b", 0),
+        ]);
         let (rows, dropped) = dedup_latest(&t);
         assert_eq!(rows, vec![1, 4, 5]);
         assert_eq!(dropped, 3);
@@ -84,8 +98,12 @@ mod tests {
     fn k_core_is_iterative() {
         // Removing item c (1 review) leaves user w with 1 review, which must go too.
         let t = table(&[
-            ("u", "a", 0), ("u", "b", 0), ("v", "a", 0), ("v", "b", 0),
-            ("w", "a", 0), ("w", "c", 0),
+            ("u", "a", 0),
+            ("u", "b", 0),
+            ("v", "a", 0),
+            ("v", "b", 0),
+            ("w", "a", 0),
+            ("w", "c", 0),
         ]);
         let rows = k_core(&t, (0..t.len()).collect(), 2);
         assert_eq!(rows, vec![0, 1, 2, 3]);
@@ -93,7 +111,13 @@ mod tests {
 
     #[test]
     fn user_sample_keeps_all_reviews_of_chosen_users() {
-        let t = table(&[("u", "a", 0), ("v", "a", 0), ("u", "b", 0), ("w", "c", 0), ("v", "c", 0)]);
+        let t = table(&[
+            ("u", "a", 0),
+            ("v", "a", 0),
+            ("u", "b", 0),
+            ("w", "c", 0),
+            ("v", "c", 0),
+        ]);
         let all: Vec<usize> = (0..t.len()).collect();
         let rows = sample_users(&t, &all, 2, 1);
         let users: std::collections::BTreeSet<u32> = rows.iter().map(|&r| t.user[r]).collect();

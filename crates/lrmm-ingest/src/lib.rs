@@ -94,7 +94,9 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     opts.fractions.validate().map_err(IngestError::Invalid)?;
     if let SplitMode::ColdItems { fraction } = opts.mode {
         if !(0.0..1.0).contains(&fraction) {
-            return Err(IngestError::Invalid(format!("cold item fraction must be in [0, 1), got {fraction}")));
+            return Err(IngestError::Invalid(format!(
+                "cold item fraction must be in [0, 1), got {fraction}"
+            )));
         }
     }
     let policy = ReadPolicy {
@@ -105,7 +107,11 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     info!(file = %opts.reviews.display(), "reading reviews");
     let started = std::time::Instant::now();
     let (table, skipped, review_lines) = read_reviews(&opts.reviews, policy)?;
-    info!(lines = review_lines, seconds = started.elapsed().as_secs_f32(), "read reviews");
+    info!(
+        lines = review_lines,
+        seconds = started.elapsed().as_secs_f32(),
+        "read reviews"
+    );
     let (mut rows, duplicates) = filter::dedup_latest(&table);
     let deduped = rows.len();
     if let Some(n) = opts.sample_users {
@@ -137,12 +143,26 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
                 .map(|(i, n)| (n.as_str(), i as u32))
                 .collect();
             let is_wanted = |asin: &str| by_asin.get(asin).is_some_and(|&i| wanted[i as usize]);
-            Some(read_meta(path, &is_wanted, ReadPolicy { head: None, ..policy })?)
+            Some(read_meta(
+                path,
+                &is_wanted,
+                ReadPolicy {
+                    head: None,
+                    ..policy
+                },
+            )?)
         }
         None => None,
     };
 
-    let dataset = tables::Dataset::build(&table, rows, opts.fractions, opts.mode, opts.seed, opts.max_train_per_item);
+    let dataset = tables::Dataset::build(
+        &table,
+        rows,
+        opts.fractions,
+        opts.mode,
+        opts.seed,
+        opts.max_train_per_item,
+    );
     let capped = deduped_and_filtered - dataset.rows.len();
     let artifacts = ArtifactDir::new(&opts.out);
     artifacts.create()?;
@@ -186,7 +206,10 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     for name in tables::WRITTEN {
         let from = staging.path().join(name);
         let to = opts.out.join(name);
-        std::fs::rename(&from, &to).map_err(|e| IngestError::Io { path: to, source: e })?;
+        std::fs::rename(&from, &to).map_err(|e| IngestError::Io {
+            path: to,
+            source: e,
+        })?;
     }
     log_summary(&summary);
     Ok(summary)
@@ -217,7 +240,12 @@ fn log_summary(s: &IngestSummary) {
         removed_by_sample_or_k_core = s.removed_by_sample_or_k_core,
         "input"
     );
-    for example in s.review_lines_skipped.examples.iter().chain(&s.meta_lines_skipped.examples) {
+    for example in s
+        .review_lines_skipped
+        .examples
+        .iter()
+        .chain(&s.meta_lines_skipped.examples)
+    {
         tracing::warn!("skipped {example}");
     }
 }

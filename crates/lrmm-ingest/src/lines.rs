@@ -22,13 +22,11 @@ impl Batch {
     /// Non-blank lines with their line numbers, `\r\n` endings trimmed.
     pub fn lines(&self) -> Vec<(u64, &[u8])> {
         let mut out = Vec::with_capacity(self.data.len() / 512 + 1);
-        let mut line_no = self.first_line;
-        for raw in self.data.split(|&b| b == b'\n') {
+        for (line_no, raw) in (self.first_line..).zip(self.data.split(|&b| b == b'\n')) {
             let line = raw.strip_suffix(b"\r").unwrap_or(raw);
             if !line.iter().all(u8::is_ascii_whitespace) {
                 out.push((line_no, line));
             }
-            line_no += 1;
         }
         // `split` yields a final empty piece after the last '\n'; it was counted above.
         out

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use lrmm_core::cli::Verbosity;
 use lrmm_ingest::{ingest, IngestOptions, SplitFractions, SplitMode};
 
 /// Ingest Amazon review (and metadata) files into lrmm's Parquet artifacts.
@@ -12,17 +13,23 @@ use lrmm_ingest::{ingest, IngestOptions, SplitFractions, SplitMode};
 /// and writes interactions.parquet, users.parquet, items.parquet, reviews.parquet and
 /// ingest_summary.json into --out. A bad line stops the run with its file and line number
 /// unless --skip-bad-lines is given; nothing is written on failure.
+///
+/// Examples:
+///
+///   lrmm-ingest --reviews reviews_Musical_Instruments_5.json.gz \
+///     --meta meta_Musical_Instruments.json.gz --out build/mi --seed 1
+///   lrmm-ingest --reviews Gift_Cards_5.json.gz --out build/gift --k-core 5 --split-mode cold-items
 #[derive(Parser, Debug)]
-#[command(version, about, long_about)]
+#[command(verbatim_doc_comment)]
 struct Args {
-    /// Review file (JSON lines, plain or gzip).
-    #[arg(long)]
+    /// Review file read (JSON lines, plain or gzip).
+    #[arg(long, value_name = "PATH")]
     reviews: PathBuf,
-    /// Metadata file (2014 Python-literal or 2018 JSON lines, plain or gzip).
-    #[arg(long)]
+    /// Metadata file read (2014 Python-literal or 2018 JSON lines, plain or gzip).
+    #[arg(long, value_name = "PATH")]
     meta: Option<PathBuf>,
-    /// Output folder for the artifacts (e.g. build/<NAME>).
-    #[arg(long)]
+    /// Folder written: the artifacts go here (e.g. build/<NAME>).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Seed of every random choice (split, user sample).
     #[arg(long, default_value_t = 1)]
@@ -59,6 +66,8 @@ struct Args {
     /// Count, report and skip malformed lines instead of stopping at the first one.
     #[arg(long)]
     skip_bad_lines: bool,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -70,8 +79,9 @@ enum Mode {
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
+    let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!());
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
     let options = IngestOptions {
         reviews: args.reviews,
         meta: args.meta,

@@ -60,7 +60,11 @@ pub fn parse_meta(line: &str) -> Result<ItemMeta, String> {
 }
 
 fn looks_like_json(line: &str) -> bool {
-    let rest = line.trim_start().strip_prefix('{').unwrap_or("").trim_start();
+    let rest = line
+        .trim_start()
+        .strip_prefix('{')
+        .unwrap_or("")
+        .trim_start();
     rest.starts_with('"') || rest.starts_with('}')
 }
 
@@ -125,15 +129,20 @@ pub fn strip_html(s: &str) -> String {
                 // A tag runs to the next '>'; a lone '<' (e.g. "a < b") is kept as text.
                 let rest: String = chars.clone().take_while(|&c| c != '>').collect();
                 let closed = chars.clone().nth(rest.chars().count()) == Some('>');
-                let starts_like_tag =
-                    rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+                let starts_like_tag = rest
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
                 // Real 2018 titles can be a tag cut off before its '>': drop that fragment.
                 if !closed && starts_like_tag && rest.contains('=') {
                     break;
                 }
                 let is_tag = rest.len() < 2048
                     && chars.clone().nth(rest.chars().count()) == Some('>')
-                    && rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+                    && rest
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
                 if is_tag {
                     for _ in 0..=rest.chars().count() {
                         chars.next();
@@ -178,7 +187,21 @@ fn is_block_tag(tag: &str) -> bool {
         .to_ascii_lowercase();
     matches!(
         name.as_str(),
-        "br" | "p" | "div" | "li" | "ul" | "ol" | "tr" | "td" | "th" | "table" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+        "br" | "p"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
     )
 }
 
@@ -215,9 +238,15 @@ mod tests {
         let line = r#"{'asin': '0006428320', 'title': 'Six Sonatas For Two Flutes Or Violins, Volume 2 (#4-6)', 'price': 17.95, 'imUrl': 'http://ecx.images-amazon.com/images/I/41EpRmh8MEL._SY300_.jpg', 'related': {'also_viewed': ['B0058DK7RA']}, 'salesRank': {'Musical Instruments': 207315}, 'categories': [['Musical Instruments', 'Instrument Accessories']], 'description': "It's \"great\"\xe9"}"#;
         let m = parse_meta(line).unwrap();
         assert_eq!(m.asin, "0006428320");
-        assert_eq!(m.title.as_deref(), Some("Six Sonatas For Two Flutes Or Violins, Volume 2 (#4-6)"));
+        assert_eq!(
+            m.title.as_deref(),
+            Some("Six Sonatas For Two Flutes Or Violins, Volume 2 (#4-6)")
+        );
         assert_eq!(m.description.as_deref(), Some("It's \"great\"é"));
-        assert_eq!(m.image_url.as_deref(), Some("http://ecx.images-amazon.com/images/I/41EpRmh8MEL._SY300_.jpg"));
+        assert_eq!(
+            m.image_url.as_deref(),
+            Some("http://ecx.images-amazon.com/images/I/41EpRmh8MEL._SY300_.jpg")
+        );
     }
 
     #[test]
@@ -227,8 +256,12 @@ mod tests {
         assert_eq!(m.description.as_deref(), Some("First part.\nSecond part."));
         assert_eq!(m.features.as_deref(), Some("Strong\nLight"));
         assert_eq!(m.image_url.as_deref(), Some("https://a/large.jpg"));
-        assert_eq!(m.document(), "Vogue & Co\nFirst part. Second part.\nStrong Light");
-        let only_small = parse_meta(r#"{"asin": "X", "imageURL": ["https://a/s.jpg"], "image": []}"#).unwrap();
+        assert_eq!(
+            m.document(),
+            "Vogue & Co\nFirst part. Second part.\nStrong Light"
+        );
+        let only_small =
+            parse_meta(r#"{"asin": "X", "imageURL": ["https://a/s.jpg"], "image": []}"#).unwrap();
         assert_eq!(only_small.image_url.as_deref(), Some("https://a/s.jpg"));
         let none = parse_meta(r#"{"asin": "X", "imageURL": [], "title": ""}"#).unwrap();
         assert_eq!((none.image_url, none.title), (None, None));
@@ -239,7 +272,10 @@ mod tests {
         for (line, expected) in [
             ("{'title': 'x'}", "missing required field `asin`"),
             (r#"{"title": "x"}"#, "missing required field `asin`"),
-            ("{'asin': 'x', 'title': 'unterminated}", "invalid Python literal"),
+            (
+                "{'asin': 'x', 'title': 'unterminated}",
+                "invalid Python literal",
+            ),
             (r#"{"asin": "x", "title": }"#, "invalid JSON"),
             ("['asin', 'x']", "must be a dict"),
             ("{'asin': 12}", "`asin` must be a string"),
@@ -251,9 +287,15 @@ mod tests {
 
     #[test]
     fn html_stripping_keeps_text_and_lone_brackets() {
-        assert_eq!(strip_html("<b>Bold</b> &amp; <i>it</i>&#39;s"), "Bold & it's");
+        assert_eq!(
+            strip_html("<b>Bold</b> &amp; <i>it</i>&#39;s"),
+            "Bold & it's"
+        );
         assert_eq!(strip_html("one<br/>two<p>three</p>"), "one two three");
-        assert_eq!(strip_html("<span class=\"a-size-medium a-color-secondary\""), "");
+        assert_eq!(
+            strip_html("<span class=\"a-size-medium a-color-secondary\""),
+            ""
+        );
         assert_eq!(strip_html("a < b && c > d"), "a < b && c > d");
         assert_eq!(strip_html("5&nbsp;pack &unknown; x"), "5 pack &unknown; x");
     }

@@ -1081,19 +1081,10 @@ mod tests {
         );
     }
 
-    /// `$LRMM_SHARED_DATA`, else `shared/data` next to the repository.
-    fn shared_data_dir() -> Option<std::path::PathBuf> {
-        if let Some(dir) = std::env::var_os("LRMM_SHARED_DATA") {
-            return Some(dir.into());
-        }
-        option_env!("CARGO_MANIFEST_DIR")
-            .map(|crate_dir| std::path::Path::new(crate_dir).join("../../../shared/data"))
-    }
-
     #[test]
     fn parses_every_line_of_the_real_musical_instruments_head() {
-        let Some(data_dir) = shared_data_dir() else {
-            eprintln!("skipped: neither LRMM_SHARED_DATA nor CARGO_MANIFEST_DIR is set");
+        let Some(data_dir) = lrmm_testing::shared_data_dir() else {
+            eprintln!("skipped: the shared data folder is absent (set LRMM_SHARED_DATA or place ../shared/data beside the repository)");
             return;
         };
         let path =

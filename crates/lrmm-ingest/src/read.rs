@@ -95,7 +95,8 @@ impl Skipped {
     fn record(&mut self, path: &Path, line: u64, message: &str) {
         self.count += 1;
         if self.examples.len() < Self::EXAMPLES {
-            self.examples.push(format!("{}:{line}: {message}", path.display()));
+            self.examples
+                .push(format!("{}:{line}: {message}", path.display()));
         }
     }
 }
@@ -119,7 +120,12 @@ fn bad_record(path: &Path, line: u64, message: String) -> IngestError {
 /// Streams `path` batch by batch on a reader thread and hands each parsed batch to `consume`.
 /// Batch k+1 is parsed (in parallel) while batch k is consumed, so the sequential part —
 /// interning, appending — overlaps parsing.
-fn for_each_parsed<T, P, C>(path: &Path, policy: ReadPolicy, parse: P, mut consume: C) -> Result<u64>
+fn for_each_parsed<T, P, C>(
+    path: &Path,
+    policy: ReadPolicy,
+    parse: P,
+    mut consume: C,
+) -> Result<u64>
 where
     T: Send,
     P: Fn(&str) -> std::result::Result<T, String> + Sync,
@@ -218,7 +224,11 @@ pub struct MetaRead {
     pub skipped: Skipped,
 }
 
-pub fn read_meta(path: &Path, wanted: &(dyn Fn(&str) -> bool + Sync), policy: ReadPolicy) -> Result<MetaRead> {
+pub fn read_meta(
+    path: &Path,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    policy: ReadPolicy,
+) -> Result<MetaRead> {
     let mut out = MetaRead::default();
     let mut seen = std::collections::HashSet::new();
     let lines = for_each_parsed(path, policy, parse_meta, |line, record| {

@@ -47,8 +47,9 @@ pub fn parse_review(line: &str) -> Result<RawReview, String> {
     }
     let unix_time = match (rec.unix_time, rec.review_time.as_deref()) {
         (Some(t), _) => t,
-        (None, Some(date)) => parse_review_time(date)
-            .ok_or_else(|| format!("cannot read `reviewTime` {date:?} (expected \"MM DD, YYYY\")"))?,
+        (None, Some(date)) => parse_review_time(date).ok_or_else(|| {
+            format!("cannot read `reviewTime` {date:?} (expected \"MM DD, YYYY\")")
+        })?,
         (None, None) => 0,
     };
     let summary = rec.summary.as_deref().unwrap_or("").trim();
@@ -123,20 +124,47 @@ mod tests {
     fn optional_fields_may_be_missing_or_empty() {
         let r = parse_review(r#"{"reviewerID": "U", "asin": "I", "overall": 3.0, "reviewText": "", "reviewTime": "02 28, 2014"}"#).unwrap();
         assert_eq!(r.text, "");
-        assert_eq!(r.unix_time, 1_393_545_600, "reviewTime is the fallback for a missing unixReviewTime");
+        assert_eq!(
+            r.unix_time, 1_393_545_600,
+            "reviewTime is the fallback for a missing unixReviewTime"
+        );
     }
 
     #[test]
     fn bad_records_say_what_is_wrong() {
         let cases = [
-            (r#"{"asin": "I", "overall": 3.0}"#, "missing required field `reviewerID`"),
-            (r#"{"reviewerID": "U", "overall": 3.0}"#, "missing required field `asin`"),
-            (r#"{"reviewerID": "U", "asin": "I"}"#, "missing required field `overall`"),
-            (r#"{"reviewerID": "U", "asin": "I", "overall": 6.0}"#, "outside 1–5"),
-            (r#"{"reviewerID": "U", "asin": "I", "overall": 0}"#, "outside 1–5"),
-            (r#"{"reviewerID": "", "asin": "I", "overall": 3}"#, "`reviewerID` is empty"),
-            (r#"{"reviewerID": "U", "asin": "I", "overall": "five"}"#, "invalid JSON"),
-            (r#"{"reviewerID": "U", "asin": "I", "overall": 4.0"#, "invalid JSON"),
+            (
+                r#"{"asin": "I", "overall": 3.0}"#,
+                "missing required field `reviewerID`",
+            ),
+            (
+                r#"{"reviewerID": "U", "overall": 3.0}"#,
+                "missing required field `asin`",
+            ),
+            (
+                r#"{"reviewerID": "U", "asin": "I"}"#,
+                "missing required field `overall`",
+            ),
+            (
+                r#"{"reviewerID": "U", "asin": "I", "overall": 6.0}"#,
+                "outside 1–5",
+            ),
+            (
+                r#"{"reviewerID": "U", "asin": "I", "overall": 0}"#,
+                "outside 1–5",
+            ),
+            (
+                r#"{"reviewerID": "", "asin": "I", "overall": 3}"#,
+                "`reviewerID` is empty",
+            ),
+            (
+                r#"{"reviewerID": "U", "asin": "I", "overall": "five"}"#,
+                "invalid JSON",
+            ),
+            (
+                r#"{"reviewerID": "U", "asin": "I", "overall": 4.0"#,
+                "invalid JSON",
+            ),
             ("{'reviewerID': 'U'}", "invalid JSON"),
         ];
         for (line, expected) in cases {

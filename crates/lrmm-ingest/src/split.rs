@@ -25,7 +25,9 @@ impl Default for SplitFractions {
 impl SplitFractions {
     pub fn validate(&self) -> Result<(), String> {
         let all = [self.train, self.valid, self.test];
-        if all.iter().any(|f| !(0.0..=1.0).contains(f)) || (all.iter().sum::<f64>() - 1.0).abs() > 1e-6 {
+        if all.iter().any(|f| !(0.0..=1.0).contains(f))
+            || (all.iter().sum::<f64>() - 1.0).abs() > 1e-6
+        {
             return Err(format!(
                 "split fractions must be in [0, 1] and sum to 1, got train {} valid {} test {}",
                 self.train, self.valid, self.test
@@ -64,11 +66,19 @@ pub fn assign_splits(
         SeededRng::derive(seed, "cold-items").shuffle(&mut item_order);
         let n_cold = ((n_items as f64) * fraction).round() as usize;
         let eval_total = fractions.valid + fractions.test;
-        let valid_share = if eval_total > 0.0 { fractions.valid / eval_total } else { 0.5 };
+        let valid_share = if eval_total > 0.0 {
+            fractions.valid / eval_total
+        } else {
+            0.5
+        };
         let n_cold_valid = (n_cold as f64 * valid_share).round() as usize;
         let mut cold = vec![None; n_items];
         for (rank, &item) in item_order.iter().take(n_cold).enumerate() {
-            cold[item as usize] = Some(if rank < n_cold_valid { Split::Valid } else { Split::Test });
+            cold[item as usize] = Some(if rank < n_cold_valid {
+                Split::Valid
+            } else {
+                Split::Test
+            });
         }
         rows.retain(|&r| match cold[items[r] as usize] {
             Some(split) => {
@@ -83,7 +93,9 @@ pub fn assign_splits(
     let cold_valid = splits.iter().filter(|s| **s == Split::Valid).count();
     SeededRng::derive(seed, "split").shuffle(&mut rows);
     let n_train = target_train.min(rows.len());
-    let n_valid = target_valid.saturating_sub(cold_valid).min(rows.len() - n_train);
+    let n_valid = target_valid
+        .saturating_sub(cold_valid)
+        .min(rows.len() - n_train);
     for (rank, &r) in rows.iter().enumerate() {
         splits[r] = if rank < n_train {
             Split::Train
@@ -111,16 +123,28 @@ mod tests {
         assert_eq!(count(&a, Split::Train), 8001);
         assert_eq!(count(&a, Split::Valid), 1000);
         assert_eq!(count(&a, Split::Test), 1000);
-        assert_eq!(a, assign_splits(&items, 97, SplitFractions::default(), SplitMode::Random, 3));
-        assert_ne!(a, assign_splits(&items, 97, SplitFractions::default(), SplitMode::Random, 4));
+        assert_eq!(
+            a,
+            assign_splits(&items, 97, SplitFractions::default(), SplitMode::Random, 3)
+        );
+        assert_ne!(
+            a,
+            assign_splits(&items, 97, SplitFractions::default(), SplitMode::Random, 4)
+        );
     }
 
     #[test]
     fn cold_items_never_reach_train() {
         let items: Vec<u32> = (0..20_000).map(|i| (i * 31 % 200) as u32).collect();
-        let s = assign_splits(&items, 200, SplitFractions::default(), SplitMode::ColdItems { fraction: 0.1 }, 9);
-        let mut in_train = vec![false; 200];
-        let mut in_eval = vec![false; 200];
+        let s = assign_splits(
+            &items,
+            200,
+            SplitFractions::default(),
+            SplitMode::ColdItems { fraction: 0.1 },
+            9,
+        );
+        let mut in_train = [false; 200];
+        let mut in_eval = [false; 200];
         for (r, split) in s.iter().enumerate() {
             if *split == Split::Train {
                 in_train[items[r] as usize] = true;

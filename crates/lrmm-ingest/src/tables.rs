@@ -55,7 +55,9 @@ fn dense_ids(used: impl Iterator<Item = u32>, names: &[String]) -> (Vec<u32>, Ve
     for i in used {
         present[i as usize] = true;
     }
-    let mut source: Vec<u32> = (0..names.len() as u32).filter(|&i| present[i as usize]).collect();
+    let mut source: Vec<u32> = (0..names.len() as u32)
+        .filter(|&i| present[i as usize])
+        .collect();
     source.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
     let mut dense = vec![u32::MAX; names.len()];
     for (id, &s) in source.iter().enumerate() {
@@ -76,16 +78,28 @@ impl Dataset {
         seed: u64,
         max_train_per_item: Option<usize>,
     ) -> Self {
-        let (user_of, user_source) = dense_ids(rows.iter().map(|&r| table.user[r]), &table.users.names);
-        let (item_of, item_source) = dense_ids(rows.iter().map(|&r| table.item[r]), &table.items.names);
+        let (user_of, user_source) =
+            dense_ids(rows.iter().map(|&r| table.user[r]), &table.users.names);
+        let (item_of, item_source) =
+            dense_ids(rows.iter().map(|&r| table.item[r]), &table.items.names);
         let mut rows = rows;
         // Canonical order: by user, then time, then item. A user's reviews are contiguous and
         // chronological, which is what assembling "the user's other reviews" needs.
         rows.sort_unstable_by_key(|&r| {
-            (user_of[table.user[r] as usize], table.unix_time[r], item_of[table.item[r] as usize])
+            (
+                user_of[table.user[r] as usize],
+                table.unix_time[r],
+                item_of[table.item[r] as usize],
+            )
         });
-        let user_id: Vec<u32> = rows.iter().map(|&r| user_of[table.user[r] as usize]).collect();
-        let item_id: Vec<u32> = rows.iter().map(|&r| item_of[table.item[r] as usize]).collect();
+        let user_id: Vec<u32> = rows
+            .iter()
+            .map(|&r| user_of[table.user[r] as usize])
+            .collect();
+        let item_id: Vec<u32> = rows
+            .iter()
+            .map(|&r| item_of[table.item[r] as usize])
+            .collect();
         let splits = assign_splits(&item_id, item_source.len(), fractions, mode, seed);
         let mut dataset = Self {
             rows,
@@ -139,15 +153,32 @@ impl Dataset {
         Column::new("split".into(), names)
     }
 
-    pub fn write(&self, table: &ReviewTable, meta: Option<&MetaRead>, out: &ArtifactDir) -> Result<MetaCounts> {
+    pub fn write(
+        &self,
+        table: &ReviewTable,
+        meta: Option<&MetaRead>,
+        out: &ArtifactDir,
+    ) -> Result<MetaCounts> {
         let n = self.rows.len();
         let mut interactions = DataFrame::new(
             n,
             vec![
                 Column::new("user_id".into(), &self.user_id),
                 Column::new("item_id".into(), &self.item_id),
-                Column::new("rating".into(), self.rows.iter().map(|&r| table.rating[r]).collect::<Vec<f32>>()),
-                Column::new("unix_time".into(), self.rows.iter().map(|&r| table.unix_time[r]).collect::<Vec<i64>>()),
+                Column::new(
+                    "rating".into(),
+                    self.rows
+                        .iter()
+                        .map(|&r| table.rating[r])
+                        .collect::<Vec<f32>>(),
+                ),
+                Column::new(
+                    "unix_time".into(),
+                    self.rows
+                        .iter()
+                        .map(|&r| table.unix_time[r])
+                        .collect::<Vec<i64>>(),
+                ),
                 self.split_column(0..n),
             ],
         )
@@ -164,18 +195,30 @@ impl Dataset {
         let with_train_counts = |frame: DataFrame, key: &str, table_name: &'static str| {
             frame
                 .lazy()
-                .join(train_counts(key), [col(key)], [col(key)], JoinArgs::new(JoinType::Left))
+                .join(
+                    train_counts(key),
+                    [col(key)],
+                    [col(key)],
+                    JoinArgs::new(JoinType::Left),
+                )
                 .with_column(col("n_train").fill_null(lit(0u32)).cast(DataType::UInt32))
                 .sort([key], SortMultipleOptions::default())
                 .collect()
                 .map_err(IngestError::table(table_name))
         };
 
-        let reviewer_ids: Vec<&str> = self.user_source.iter().map(|&u| table.users.names[u as usize].as_str()).collect();
+        let reviewer_ids: Vec<&str> = self
+            .user_source
+            .iter()
+            .map(|&u| table.users.names[u as usize].as_str())
+            .collect();
         let users = DataFrame::new(
             self.n_users,
             vec![
-                Column::new("user_id".into(), (0..self.n_users as u32).collect::<Vec<u32>>()),
+                Column::new(
+                    "user_id".into(),
+                    (0..self.n_users as u32).collect::<Vec<u32>>(),
+                ),
                 Column::new("reviewer_id".into(), reviewer_ids),
             ],
         )
@@ -195,25 +238,44 @@ impl Dataset {
         Ok(counts)
     }
 
-    fn items_frame(&self, table: &ReviewTable, meta: Option<&MetaRead>) -> Result<(DataFrame, MetaCounts)> {
-        let asins: Vec<&str> = self.item_source.iter().map(|&i| table.items.names[i as usize].as_str()).collect();
+    fn items_frame(
+        &self,
+        table: &ReviewTable,
+        meta: Option<&MetaRead>,
+    ) -> Result<(DataFrame, MetaCounts)> {
+        let asins: Vec<&str> = self
+            .item_source
+            .iter()
+            .map(|&i| table.items.names[i as usize].as_str())
+            .collect();
         let items = DataFrame::new(
             self.n_items,
             vec![
-                Column::new("item_id".into(), (0..self.n_items as u32).collect::<Vec<u32>>()),
+                Column::new(
+                    "item_id".into(),
+                    (0..self.n_items as u32).collect::<Vec<u32>>(),
+                ),
                 Column::new("asin".into(), asins.clone()),
             ],
         )
         .map_err(IngestError::table("items"))?;
 
         // Metadata as its own frame, joined on asin: items without a metadata line get nulls.
-        let found: Vec<&crate::meta::ItemMeta> =
-            asins.iter().filter_map(|a| meta.and_then(|m| m.items.get(*a))).collect();
+        let found: Vec<&crate::meta::ItemMeta> = asins
+            .iter()
+            .filter_map(|a| meta.and_then(|m| m.items.get(*a)))
+            .collect();
         let meta_frame = DataFrame::new(
             found.len(),
             vec![
-                Column::new("asin".into(), found.iter().map(|m| m.asin.as_str()).collect::<Vec<_>>()),
-                Column::new("title".into(), found.iter().map(|m| m.title.as_deref()).collect::<Vec<_>>()),
+                Column::new(
+                    "asin".into(),
+                    found.iter().map(|m| m.asin.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "title".into(),
+                    found.iter().map(|m| m.title.as_deref()).collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "description".into(),
                     found
@@ -224,9 +286,18 @@ impl Dataset {
                         })
                         .collect::<Vec<_>>(),
                 ),
-                Column::new("image_url".into(), found.iter().map(|m| m.image_url.as_deref()).collect::<Vec<_>>()),
+                Column::new(
+                    "image_url".into(),
+                    found
+                        .iter()
+                        .map(|m| m.image_url.as_deref())
+                        .collect::<Vec<_>>(),
+                ),
                 Column::new("has_meta".into(), vec![true; found.len()]),
-                Column::new("metadata_text".into(), found.iter().map(|m| m.document()).collect::<Vec<_>>()),
+                Column::new(
+                    "metadata_text".into(),
+                    found.iter().map(|m| m.document()).collect::<Vec<_>>(),
+                ),
             ],
         )
         .map_err(IngestError::table("items"))?;
@@ -236,7 +307,12 @@ impl Dataset {
         };
         let joined = items
             .lazy()
-            .join(meta_frame.lazy(), [col("asin")], [col("asin")], JoinArgs::new(JoinType::Left))
+            .join(
+                meta_frame.lazy(),
+                [col("asin")],
+                [col("asin")],
+                JoinArgs::new(JoinType::Left),
+            )
             .with_columns([
                 col("has_meta").fill_null(lit(false)),
                 col("metadata_text").fill_null(lit("")),
@@ -255,18 +331,35 @@ impl Dataset {
                 vec![
                     Column::new("user_id".into(), &self.user_id[range.clone()]),
                     Column::new("item_id".into(), &self.item_id[range.clone()]),
-                    Column::new("unix_time".into(), rows.iter().map(|&r| table.unix_time[r]).collect::<Vec<i64>>()),
+                    Column::new(
+                        "unix_time".into(),
+                        rows.iter()
+                            .map(|&r| table.unix_time[r])
+                            .collect::<Vec<i64>>(),
+                    ),
                     self.split_column(range),
-                    Column::new("text".into(), rows.iter().map(|&r| table.text.get(r)).collect::<Vec<&str>>()),
+                    Column::new(
+                        "text".into(),
+                        rows.iter()
+                            .map(|&r| table.text.get(r))
+                            .collect::<Vec<&str>>(),
+                    ),
                 ],
             )
         };
         let n = self.rows.len();
         // zstd level 1: review text is most of the bytes, and level 1 compresses it nearly as
         // well as the default level in a fraction of the time.
-        let level = polars::polars_utils::compression::ZstdLevel::try_new(1).map_err(IngestError::table("reviews"))?;
-        let chunks = (0..n.max(1)).step_by(REVIEW_CHUNK).map(|start| chunk(start..n.min(start + REVIEW_CHUNK)));
-        lrmm_core::parquet::write_batches_atomic(path, ParquetCompression::Zstd(Some(level)), chunks)?;
+        let level = polars::polars_utils::compression::ZstdLevel::try_new(1)
+            .map_err(IngestError::table("reviews"))?;
+        let chunks = (0..n.max(1))
+            .step_by(REVIEW_CHUNK)
+            .map(|start| chunk(start..n.min(start + REVIEW_CHUNK)));
+        lrmm_core::parquet::write_batches_atomic(
+            path,
+            ParquetCompression::Zstd(Some(level)),
+            chunks,
+        )?;
         Ok(())
     }
 }

@@ -15,7 +15,9 @@ struct Case {
 
 impl Case {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -36,7 +38,10 @@ impl Case {
     fn assert_no_artifacts(&self) {
         let out = self.out();
         if out.exists() {
-            let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+            let left: Vec<_> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
             assert!(left.is_empty(), "artifacts left behind: {left:?}");
         }
     }
@@ -49,7 +54,11 @@ fn lines(ls: &[&str]) -> Vec<u8> {
 fn expect_line_error(case: &Case, reviews: &Path, line: u64, needle: &str) {
     let err = ingest(&case.options(reviews)).unwrap_err();
     match &err {
-        IngestError::BadRecord { path, line: l, message } => {
+        IngestError::BadRecord {
+            path,
+            line: l,
+            message,
+        } => {
             assert_eq!(path, reviews);
             assert_eq!(*l, line, "{err}");
             assert!(message.contains(needle), "{err}");
@@ -57,14 +66,20 @@ fn expect_line_error(case: &Case, reviews: &Path, line: u64, needle: &str) {
         other => panic!("expected a record error, got {other}"),
     }
     let shown = err.to_string();
-    assert!(shown.contains(&format!("{}:{line}:", reviews.display())), "{shown}");
+    assert!(
+        shown.contains(&format!("{}:{line}:", reviews.display())),
+        "{shown}"
+    );
     case.assert_no_artifacts();
 }
 
 #[test]
 fn malformed_json_names_file_and_line() {
     let case = Case::new();
-    let f = case.file("r.json", &lines(&[GOOD, r#"{"reviewerID": "U3", "asin": "#, GOOD2]));
+    let f = case.file(
+        "r.json",
+        &lines(&[GOOD, r#"{"reviewerID": "U3", "asin": "#, GOOD2]),
+    );
     expect_line_error(&case, &f, 2, "invalid JSON");
 }
 
@@ -95,7 +110,9 @@ fn ratings_outside_one_to_five() {
 fn non_utf8_bytes() {
     let case = Case::new();
     let mut bytes = lines(&[GOOD]);
-    bytes.extend_from_slice(b"{\"reviewerID\": \"U\xff\xfe\", \"asin\": \"I1\", \"overall\": 3.0}\n");
+    bytes.extend_from_slice(
+        b"{\"reviewerID\": \"U\xff\xfe\", \"asin\": \"I1\", \"overall\": 3.0}\n",
+    );
     let f = case.file("r.json", &bytes);
     expect_line_error(&case, &f, 2, "invalid UTF-8");
 }
@@ -105,14 +122,22 @@ fn truncated_gzip() {
     let case = Case::new();
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     for i in 0..5_000 {
-        writeln!(enc, r#"{{"reviewerID": "U{i}", "asin": "I{}", "overall": 4.0, "reviewText": "text {i}"}}"#, i % 17).unwrap();
+        writeln!(
+            enc,
+            r#"{{"reviewerID": "U{i}", "asin": "I{}", "overall": 4.0, "reviewText": "text {i}"}}"#,
+            i % 17
+        )
+        .unwrap();
     }
     let bytes = enc.finish().unwrap();
     let f = case.file("r.json.gz", &bytes[..bytes.len() - 40]);
     let err = ingest(&case.options(&f)).unwrap_err();
     assert!(matches!(err, IngestError::Decompress { .. }), "{err}");
     let shown = err.to_string();
-    assert!(shown.contains("r.json.gz") && shown.contains("truncated gzip"), "{shown}");
+    assert!(
+        shown.contains("r.json.gz") && shown.contains("truncated gzip"),
+        "{shown}"
+    );
     case.assert_no_artifacts();
 }
 
@@ -132,11 +157,18 @@ fn empty_files() {
 fn bad_metadata_line_names_meta_file() {
     let case = Case::new();
     let reviews = case.file("r.json", &lines(&[GOOD, GOOD2]));
-    let meta = case.file("meta.json", &lines(&["{'asin': 'I1', 'title': 'A'}", "{'asin': 'I2', 'title': 'B"]));
+    let meta = case.file(
+        "meta.json",
+        &lines(&["{'asin': 'I1', 'title': 'A'}", "{'asin': 'I2', 'title': 'B"]),
+    );
     let mut options = case.options(&reviews);
     options.meta = Some(meta.clone());
     let err = ingest(&options).unwrap_err();
-    assert!(err.to_string().starts_with(&format!("{}:2:", meta.display())), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:2:", meta.display())),
+        "{err}"
+    );
     case.assert_no_artifacts();
 }
 
@@ -158,10 +190,15 @@ fn skip_bad_lines_counts_and_reports() {
     let summary = ingest(&options).unwrap();
     assert_eq!(summary.review_lines_skipped.count, 3);
     assert_eq!(summary.interactions, 2);
-    assert!(summary.review_lines_skipped.examples[0].contains("r.json:2:"), "{:?}", summary.review_lines_skipped);
+    assert!(
+        summary.review_lines_skipped.examples[0].contains("r.json:2:"),
+        "{:?}",
+        summary.review_lines_skipped
+    );
     assert!(case.out().join("interactions.parquet").is_file());
     let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(case.out().join("ingest_summary.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(case.out().join("ingest_summary.json")).unwrap())
+            .unwrap();
     assert_eq!(written["review_lines_skipped"]["count"], 3);
 }
 
@@ -187,26 +224,39 @@ fn a_failed_rerun_keeps_the_previous_artifacts() {
     let before = std::fs::read(case.out().join("interactions.parquet")).unwrap();
     let bad = case.file("bad.json", &lines(&[GOOD, "{"]));
     assert!(ingest(&case.options(&bad)).is_err());
-    assert_eq!(std::fs::read(case.out().join("interactions.parquet")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(case.out().join("interactions.parquet")).unwrap(),
+        before
+    );
     let names: Vec<String> = std::fs::read_dir(case.out())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| !n.starts_with('.')), "staging folder left behind: {names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "staging folder left behind: {names:?}"
+    );
 }
 
 #[test]
 fn generated_default_dataset_ingests_with_its_literal_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (dataset, _) = lrmm_datagen::generate(&lrmm_datagen::GenerateConfig::default(), &data).unwrap();
-    let mut options = IngestOptions::new(data.join("reviews_Synthetic_5.json.gz"), dir.path().join("out"));
+    let (dataset, _) =
+        lrmm_datagen::generate(&lrmm_datagen::GenerateConfig::default(), &data).unwrap();
+    let mut options = IngestOptions::new(
+        data.join("reviews_Synthetic_5.json.gz"),
+        dir.path().join("out"),
+    );
     options.meta = Some(data.join("meta_Synthetic.json.gz"));
     let summary = ingest(&options).unwrap();
     assert_eq!(summary.interactions, dataset.planted.counts.reviews);
     assert_eq!(summary.users, 600);
     assert_eq!(summary.items, 400);
-    assert_eq!(summary.items_with_meta, dataset.planted.counts.items_with_meta);
+    assert_eq!(
+        summary.items_with_meta,
+        dataset.planted.counts.items_with_meta
+    );
     assert_eq!(summary.meta_lines_skipped.count, 0);
 }
 
@@ -229,20 +279,51 @@ fn max_train_per_item_caps_training_and_keeps_evaluation_rows() {
     let data = dir.path().join("data");
     lrmm_datagen::generate(&lrmm_datagen::GenerateConfig::default(), &data).unwrap();
     let rows = |cap: Option<usize>, name: &str| -> Vec<(u32, u32, String)> {
-        let mut options = IngestOptions::new(data.join("reviews_Synthetic_5.json.gz"), dir.path().join(name));
+        let mut options = IngestOptions::new(
+            data.join("reviews_Synthetic_5.json.gz"),
+            dir.path().join(name),
+        );
         options.max_train_per_item = cap;
         let summary = ingest(&options).unwrap();
-        let df = read_checked(&ArtifactDir::new(dir.path().join(name)).interactions(), schema::INTERACTIONS).unwrap();
-        let col_u32 = |c: &str| df.column(c).unwrap().u32().unwrap().iter().map(Option::unwrap).collect::<Vec<_>>();
-        let splits: Vec<String> = df.column("split").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
-        let out: Vec<_> = col_u32("user_id").into_iter().zip(col_u32("item_id")).zip(splits).map(|((u, i), s)| (u, i, s)).collect();
-        assert_eq!(summary.interactions + summary.train_reviews_dropped_by_cap, 4_783.min(summary.review_lines as usize));
+        let df = read_checked(
+            &ArtifactDir::new(dir.path().join(name)).interactions(),
+            schema::INTERACTIONS,
+        )
+        .unwrap();
+        let col_u32 = |c: &str| {
+            df.column(c)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .map(Option::unwrap)
+                .collect::<Vec<_>>()
+        };
+        let splits: Vec<String> = df
+            .column("split")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect();
+        let out: Vec<_> = col_u32("user_id")
+            .into_iter()
+            .zip(col_u32("item_id"))
+            .zip(splits)
+            .map(|((u, i), s)| (u, i, s))
+            .collect();
+        assert_eq!(
+            summary.interactions + summary.train_reviews_dropped_by_cap,
+            4_783.min(summary.review_lines as usize)
+        );
         out
     };
     let full = rows(None, "full");
     for cap in [0usize, 1, 5] {
         let capped = rows(Some(cap), &format!("cap{cap}"));
-        let tested: std::collections::HashSet<u32> = full.iter().filter(|r| r.2 == "test").map(|r| r.1).collect();
+        let tested: std::collections::HashSet<u32> =
+            full.iter().filter(|r| r.2 == "test").map(|r| r.1).collect();
         let train_counts = |rows: &[(u32, u32, String)]| {
             let mut per_item = std::collections::HashMap::new();
             for (_, item, split) in rows {
@@ -258,11 +339,22 @@ fn max_train_per_item_caps_training_and_keeps_evaluation_rows() {
             if tested.contains(item) {
                 assert_eq!(kept, (*n).min(cap), "cap {cap}, tested item {item}");
             } else {
-                assert_eq!(kept, *n, "cap {cap}: untested item {item} lost training reviews");
+                assert_eq!(
+                    kept, *n,
+                    "cap {cap}: untested item {item} lost training reviews"
+                );
             }
         }
-        assert!(per_item.values().sum::<usize>() > 0, "cap {cap} left no training data");
-        let eval = |r: &[(u32, u32, String)]| r.iter().filter(|x| x.2 != "train").cloned().collect::<Vec<_>>();
+        assert!(
+            per_item.values().sum::<usize>() > 0,
+            "cap {cap} left no training data"
+        );
+        let eval = |r: &[(u32, u32, String)]| {
+            r.iter()
+                .filter(|x| x.2 != "train")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(eval(&capped), eval(&full), "cap {cap} changed valid/test");
     }
 }

@@ -6,68 +6,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
-use lrmm_core::ArtifactDir;
+use lrmm_core::{ArtifactDir, Modality};
 
 use crate::data::{assemble, Dataset};
-use crate::model::{Forward, Lrmm};
-use crate::training::SavedModel;
-use crate::{Modality, ModelError, Result};
+use crate::error::{ModelError, Result};
+use crate::init::load_safetensors;
+use crate::model::Lrmm;
+use crate::predict::{predict_rows, run_batches};
+use crate::saved::{sha256_file, SavedModel, MODEL_FILE};
 
-/// Ratings are clamped to this range at evaluation.
-pub const RATING_RANGE: (f32, f32) = (1.0, 5.0);
-
-/// Runs the model over `rows` in batches of `batch_size`, in evaluation mode (no m-drop, no
-/// dropout), with `drop` removed from every sample; calls `visit` with each batch's rows and output.
-pub(crate) fn run_batches(
-    model: &Lrmm,
-    ds: &Dataset,
-    rows: &[usize],
-    drop: &[Modality],
-    docs: &crate::config::DataConfig,
-    batch_size: usize,
-    mut visit: impl FnMut(&[usize], &Forward) -> Result<()>,
-) -> Result<()> {
-    if let Some(&bad) = rows.iter().find(|&&r| r >= ds.len()) {
-        return Err(ModelError::Invalid(format!(
-            "row {bad} is out of range: the dataset has {} interactions",
-            ds.len()
-        )));
-    }
-    let _no_backward = crate::lstm::InferenceGuard::new();
-    for chunk in rows.chunks(batch_size.max(1)) {
-        let batch = assemble(ds, chunk, docs, drop, None);
-        let dev = batch.to_device(
-            model.device(),
-            model.dtype(),
-            ds.image_dim,
-            model.config.hidden,
-        )?;
-        let out = model.forward(&dev)?;
-        visit(chunk, &out)?;
-    }
-    Ok(())
-}
-
-/// Predicted ratings of `rows`, clamped to [`RATING_RANGE`].
-pub(crate) fn predict_rows(
-    model: &Lrmm,
-    ds: &Dataset,
-    rows: &[usize],
-    drop: &[Modality],
-    docs: &crate::config::DataConfig,
-    batch_size: usize,
-) -> Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(rows.len());
-    run_batches(model, ds, rows, drop, docs, batch_size, |_, f| {
-        let p = f.prediction.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        out.extend(
-            p.into_iter()
-                .map(|x| x.clamp(RATING_RANGE.0, RATING_RANGE.1)),
-        );
-        Ok(())
-    })?;
-    Ok(out)
-}
+// `RATING_RANGE` lives with the batch prediction; its old path stays for callers.
+pub use crate::predict::RATING_RANGE;
 
 /// One modality's embeddings for a set of rows, row-major `[rows.len() × dim]`.
 #[derive(Debug, Clone)]
@@ -103,7 +52,7 @@ impl Embeddings {
 fn same_interactions(saved: &SavedModel, ds: &Dataset) -> Result<bool> {
     let path = ArtifactDir::new(&ds.root).interactions();
     let trained_on = saved.inputs.get("interactions.parquet");
-    Ok(trained_on.is_some_and(|h| *h == crate::training::sha256_file(&path).unwrap_or_default()))
+    Ok(trained_on.is_some_and(|h| *h == sha256_file(&path).unwrap_or_default()))
 }
 
 /// A trained model bound to a dataset's artifacts.
@@ -130,7 +79,7 @@ impl Predictor {
         ds: Arc<Dataset>,
         device: &Device,
     ) -> Result<Predictor> {
-        let weights = model_dir.join(crate::training::MODEL_FILE);
+        let weights = model_dir.join(MODEL_FILE);
         if ds.vocab_size > saved.dims.vocab_size {
             return Err(ModelError::bad(
                 &weights,
@@ -157,7 +106,7 @@ impl Predictor {
         )?;
         model
             .store
-            .load_from(&crate::init::load_safetensors(&weights)?, &weights)?;
+            .load_from(&load_safetensors(&weights)?, &weights)?;
         if model.biases.is_some() && !same_interactions(&saved, &ds)? {
             // User and item indices of another dataset (cross-domain) name other people and
             // products: their offsets would be noise, so only the content path remains.
@@ -172,6 +121,23 @@ impl Predictor {
             data: ds,
             saved,
         })
+    }
+
+    /// As [`Predictor::from_parts`], on `ds`: the dataset folder the model was trained on,
+    /// extended in memory by users and items it never saw ([`crate::data::Dataset::extend`],
+    /// which keeps the folder as `root`). The baseline offsets stay in use when the folder's
+    /// interactions are the trained ones, zero for the new ids.
+    pub fn for_extended(
+        model_dir: &Path,
+        saved: SavedModel,
+        ds: Arc<Dataset>,
+        device: &Device,
+    ) -> Result<Predictor> {
+        let mut p = Self::from_parts(model_dir, saved, Arc::clone(&ds), device)?;
+        if let Some(b) = &p.model.biases {
+            p.model.biases = Some(b.padded(ds.n_users, ds.n_items)?);
+        }
+        Ok(p)
     }
 
     /// Predicted ratings for interaction rows (indices into `interactions.parquet`) with the
@@ -212,11 +178,14 @@ impl Predictor {
             &c.data,
             c.train.eval_batch_size,
             |chunk, f| {
-                let avail = assemble(&self.data, chunk, &c.data, &[], None).available;
-                for (g, m) in modalities.iter_mut().enumerate() {
-                    m.embedding.extend(flat(&f.embeddings[g])?);
-                    m.reconstruction.extend(flat(&f.reconstructions[g])?);
-                    m.available.extend(avail.chunks(4).map(|a| a[g] > 0.0));
+                // Availability before `drop`: what the data holds for each row.
+                let batch = assemble(&self.data, chunk, &c.data, &[], None);
+                for e in modalities.iter_mut() {
+                    let m = e.modality;
+                    e.embedding.extend(flat(&f.embeddings[m])?);
+                    e.reconstruction.extend(flat(&f.reconstructions[m])?);
+                    e.available
+                        .extend((0..batch.size()).map(|i| batch.is_available(i, m)));
                 }
                 Ok(())
             },

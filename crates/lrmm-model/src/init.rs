@@ -66,7 +66,7 @@ fn initial_values(init: &Init, shape: &[usize], rng: &mut SeededRng) -> Result<V
         }
         Init::Orthogonal => {
             let cols = *shape.last().unwrap_or(&0);
-            if shape.len() != 2 || cols == 0 || shape[0] % cols != 0 {
+            if shape.len() != 2 || cols == 0 || !shape[0].is_multiple_of(cols) {
                 return Err(ModelError::Invalid(format!(
                     "orthogonal init needs [k·n, n], got {shape:?}"
                 )));

@@ -330,7 +330,7 @@ fn forward_cpu<T: Real>(
                 h_out.copy_from_slice(c_out);
                 T::tanh_slice(h_out);
                 for (h, &o) in h_out.iter_mut().zip(o.iter()) {
-                    *h = *h * o;
+                    *h *= o;
                 }
                 h_now.copy_from_slice(h_out);
             });

@@ -2,12 +2,30 @@
 //! equation to the code below.
 
 use candle_core::{DType, Device, Tensor, D};
+use lrmm_core::{Modality, PerModality};
 
 use crate::config::{Activation, LossConfig, ModelConfig};
 use crate::data::{Dataset, DeviceBatch};
+use crate::error::{ModelError, Result};
 use crate::init::{Init, ParamStore};
 use crate::lstm::Lstm;
-use crate::{Modality, Result};
+use crate::per_text::PerText;
+
+/// A value per modality from a fallible `f`, evaluated in [`Modality::ALL`] order (the order of
+/// parameter creation and of every concatenation), stopping at the first error.
+fn try_per_modality<T>(mut f: impl FnMut(Modality) -> Result<T>) -> Result<PerModality<T>> {
+    Ok(PerModality {
+        user: f(Modality::User)?,
+        item: f(Modality::Item)?,
+        meta: f(Modality::Meta)?,
+        image: f(Modality::Image)?,
+    })
+}
+
+/// The four modality embeddings side by side, [B, 4·d], in [`Modality::ALL`] order.
+fn concat(parts: PerModality<&Tensor>) -> Result<Tensor> {
+    Ok(Tensor::cat(&parts.to_array(), 1)?)
+}
 
 /// Sizes that come from the data rather than the config.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -82,6 +100,7 @@ impl TextEncoder {
             Init::Uniform((3.0 / e as f64).sqrt()),
             true,
         )?;
+        // 4h rows: the LSTM's four gates (i, f, g, o), unrelated to the four modalities.
         let w_ih = store.add(
             &format!("{name}.lstm.w_ih"),
             &[4 * h, e],
@@ -175,17 +194,34 @@ pub struct BaselineBiases {
 }
 
 impl BaselineBiases {
+    /// The same offsets for `n_users` users and `n_items` items: ids the model never saw (a
+    /// dataset extended by new users and items) get an offset of zero.
+    pub fn padded(&self, n_users: usize, n_items: usize) -> Result<Self> {
+        let pad = |t: &Tensor, n: usize| -> Result<Tensor> {
+            let known = t.dim(0)?;
+            if n <= known {
+                return Ok(t.clone());
+            }
+            let zeros = Tensor::zeros(n - known, t.dtype(), t.device())?;
+            Ok(Tensor::cat(&[t, &zeros], 0)?)
+        };
+        Ok(Self {
+            user: pad(&self.user, n_users)?,
+            item: pad(&self.item, n_items)?,
+        })
+    }
+
     /// b_u · keep_U + b_i · keep_O for the batch: a dropped or missing modality takes its offset
     /// with it, so the cold-start predictions (−U, −O) do not see it.
-    fn offsets(&self, batch: &DeviceBatch, keep: &[Tensor]) -> Result<Tensor> {
+    fn offsets(&self, batch: &DeviceBatch, keep: &PerModality<Tensor>) -> Result<Tensor> {
         let user = self
             .user
             .index_select(&batch.user_ids, 0)?
-            .mul(&keep[0].squeeze(1)?)?;
+            .mul(&keep[Modality::User].squeeze(1)?)?;
         let item = self
             .item
             .index_select(&batch.item_ids, 0)?
-            .mul(&keep[1].squeeze(1)?)?;
+            .mul(&keep[Modality::Item].squeeze(1)?)?;
         Ok(user.add(&item)?)
     }
 }
@@ -195,12 +231,21 @@ impl BaselineBiases {
 pub struct Forward {
     /// Predicted ratings [B], unclamped.
     pub prediction: Tensor,
-    /// Modality embeddings e^g [B, d] before dropout, in [`Modality::ALL`] order.
-    pub embeddings: Vec<Tensor>,
+    /// Modality embeddings e^g [B, d] before dropout.
+    pub embeddings: PerModality<Tensor>,
     /// Autoencoder reconstructions e^g_recon [B, d].
-    pub reconstructions: Vec<Tensor>,
+    pub reconstructions: PerModality<Tensor>,
     /// Autoencoder hidden activations [B, d_h].
-    pub hidden: Vec<Tensor>,
+    pub hidden: PerModality<Tensor>,
+}
+
+/// One modality's autoencoder outputs in a forward pass.
+struct Imputed {
+    /// The masked embedding, with the reconstruction filled in where the modality is not kept.
+    fused: Tensor,
+    /// What the reconstruction loss sees (see [`Lrmm::forward`]).
+    reconstruction: Tensor,
+    hidden: Tensor,
 }
 
 /// The scalar loss and its parts (eq. 22 with uncertainty weights).
@@ -221,9 +266,10 @@ pub struct Lrmm {
     pub config: ModelConfig,
     pub dims: DataDims,
     pub store: ParamStore,
-    pub text: Vec<TextEncoder>,
+    /// The LSTM encoders of U, O and M.
+    pub text: PerText<TextEncoder>,
     pub image: ImageEncoder,
-    pub autoencoders: Vec<Autoencoder>,
+    pub autoencoders: PerModality<Autoencoder>,
     pub shared: Linear,
     pub score: Linear,
     /// Baseline offsets added to the score (`model.baseline_biases`); `None` without them, or
@@ -249,10 +295,11 @@ impl Lrmm {
     ) -> Result<Self> {
         let mut store = ParamStore::new(seed, dtype, device);
         let d = config.hidden;
-        let text = [Modality::User, Modality::Item, Modality::Meta]
-            .iter()
-            .map(|m| TextEncoder::new(&mut store, m.name(), config, dims.vocab_size))
-            .collect::<Result<Vec<_>>>()?;
+        // Every autoencoder and the shared layer read the four embeddings side by side.
+        let joint_dim = Modality::ALL.len() * d;
+        let text = PerText::try_from_fn(|m| {
+            TextEncoder::new(&mut store, m.name(), config, dims.vocab_size)
+        })?;
         let proj = Linear::new(&mut store, "image.proj", dims.image_dim, d)?;
         let feature_mean =
             store.buffer("image.feature_mean", &[dims.image_dim], Init::Constant(0.0))?;
@@ -263,26 +310,23 @@ impl Lrmm {
             feature_mean,
             feature_std,
         };
-        let autoencoders = Modality::ALL
-            .iter()
-            .map(|m| {
-                Ok(Autoencoder {
-                    encoder: Linear::new(
-                        &mut store,
-                        &format!("ae.{}.encoder", m.name()),
-                        4 * d,
-                        config.ae_hidden,
-                    )?,
-                    decoder: Linear::new(
-                        &mut store,
-                        &format!("ae.{}.decoder", m.name()),
-                        config.ae_hidden,
-                        d,
-                    )?,
-                })
+        let autoencoders = try_per_modality(|m| {
+            Ok(Autoencoder {
+                encoder: Linear::new(
+                    &mut store,
+                    &format!("ae.{}.encoder", m.name()),
+                    joint_dim,
+                    config.ae_hidden,
+                )?,
+                decoder: Linear::new(
+                    &mut store,
+                    &format!("ae.{}.decoder", m.name()),
+                    config.ae_hidden,
+                    d,
+                )?,
             })
-            .collect::<Result<Vec<_>>>()?;
-        let shared = Linear::new(&mut store, "shared", 4 * d, config.shared_dim)?;
+        })?;
+        let shared = Linear::new(&mut store, "shared", joint_dim, config.shared_dim)?;
         let score_w = store.add(
             "score.weight",
             &[1, config.shared_dim],
@@ -295,7 +339,7 @@ impl Lrmm {
         let score_b = store.add("score.bias", &[1], Init::Constant(dims.rating_mean), true)?;
         let biases = if config.baseline_biases {
             if dims.n_users == 0 || dims.n_items == 0 {
-                return Err(crate::ModelError::Invalid(
+                return Err(ModelError::Invalid(
                     "model.baseline_biases needs the dataset's user and item counts".into(),
                 ));
             }
@@ -361,30 +405,23 @@ impl Lrmm {
 
     /// One forward pass. Dropout is applied when the batch carries dropout masks (training).
     pub fn forward(&self, batch: &DeviceBatch) -> Result<Forward> {
-        let mut embeddings = Vec::with_capacity(4);
-        for (g, enc) in self.text.iter().enumerate() {
-            embeddings.push(enc.forward(&batch.tokens[g], &batch.pool[g])?);
-        }
-        embeddings.push(self.image.forward(&batch.image)?);
+        let text =
+            PerText::try_from_fn(|m| self.text[m].forward(&batch.tokens[m], &batch.pool[m]))?;
+        let embeddings = PerModality {
+            user: text.user,
+            item: text.item,
+            meta: text.meta,
+            image: self.image.forward(&batch.image)?,
+        };
         // Dropout after the recurrent layer (text modalities), with masks drawn by the batcher.
-        let inputs = embeddings
-            .iter()
-            .enumerate()
-            .map(|(g, e)| match (&batch.dropout, g < 3) {
-                (Some(masks), true) => Ok(e.mul(&masks[g])?),
-                _ => Ok(e.clone()),
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let inputs = try_per_modality(|m| match (&batch.dropout, m.is_text()) {
+            (Some(masks), true) => Ok(embeddings[m].mul(&masks[m])?),
+            _ => Ok(embeddings[m].clone()),
+        })?;
         // m-drop (eq. 15): a dropped or missing modality's embedding becomes zero.
-        let keep: Vec<Tensor> = (0..4)
-            .map(|g| batch.keep.narrow(1, g, 1))
-            .collect::<candle_core::Result<_>>()?;
-        let masked = inputs
-            .iter()
-            .zip(&keep)
-            .map(|(e, k)| e.broadcast_mul(k))
-            .collect::<candle_core::Result<Vec<_>>>()?;
-        let ae_input = Tensor::cat(&masked, 1)?;
+        let keep = try_per_modality(|m| Ok(batch.keep.narrow(1, m.index(), 1)?))?;
+        let masked = try_per_modality(|m| Ok(inputs[m].broadcast_mul(&keep[m])?))?;
+        let ae_input = concat(masked.as_ref())?;
         // The reconstruction loss sees the autoencoders applied to a detached copy of their input,
         // so it trains the autoencoders only; the imputation path below stays end to end. Without
         // a backward pass (inference) both give the same values: run the autoencoders once.
@@ -394,22 +431,23 @@ impl Lrmm {
             } else {
                 None
             };
-        let mut reconstructions = Vec::with_capacity(4);
-        let mut hidden = Vec::with_capacity(4);
-        let mut fused = Vec::with_capacity(4);
-        for (g, ae) in self.autoencoders.iter().enumerate() {
+        let imputed = try_per_modality(|m| {
+            let ae = &self.autoencoders[m];
             let (recon, h) = ae.forward(&ae_input)?;
             // m-auto imputation: keep what is there, fill what is not with the reconstruction.
-            let one_minus_k = keep[g].affine(-1.0, 1.0)?;
-            fused.push(masked[g].add(&recon.broadcast_mul(&one_minus_k)?)?);
-            let (recon, h) = match &loss_input {
+            let one_minus_k = keep[m].affine(-1.0, 1.0)?;
+            let fused = masked[m].add(&recon.broadcast_mul(&one_minus_k)?)?;
+            let (reconstruction, hidden) = match &loss_input {
                 Some(x) => ae.forward(x)?,
                 None => (recon, h),
             };
-            reconstructions.push(recon);
-            hidden.push(h);
-        }
-        let joint = Tensor::cat(&fused, 1)?;
+            Ok(Imputed {
+                fused,
+                reconstruction,
+                hidden,
+            })
+        })?;
+        let joint = concat(imputed.as_ref().map(|_, i| &i.fused))?;
         let shared = self.shared.forward(&joint)?;
         let shared = match self.config.shared_activation {
             Activation::Tanh => shared.tanh()?,
@@ -422,8 +460,8 @@ impl Lrmm {
         Ok(Forward {
             prediction,
             embeddings,
-            reconstructions,
-            hidden,
+            reconstructions: imputed.as_ref().map(|_, i| i.reconstruction.clone()),
+            hidden: imputed.map(|_, i| i.hidden),
         })
     }
 
@@ -433,17 +471,17 @@ impl Lrmm {
         let mse = out.prediction.sub(&batch.ratings)?.sqr()?.mean_all()?;
         let mut recon = Tensor::zeros((), self.dtype(), self.device())?;
         let mut kl = recon.clone();
-        for g in 0..4 {
+        for m in Modality::ALL {
             let target = if self.stop_gradients {
-                out.embeddings[g].detach()
+                out.embeddings[m].detach()
             } else {
-                out.embeddings[g].clone()
+                out.embeddings[m].clone()
             };
-            let per_sample = out.reconstructions[g].sub(&target)?.sqr()?.sum(D::Minus1)?;
-            let avail = batch.available.narrow(1, g, 1)?.squeeze(1)?;
+            let per_sample = out.reconstructions[m].sub(&target)?.sqr()?.sum(D::Minus1)?;
+            let avail = batch.available.narrow(1, m.index(), 1)?.squeeze(1)?;
             let count = avail.sum_all()?.maximum(1.0)?;
             recon = recon.add(&per_sample.mul(&avail)?.sum_all()?.div(&count)?)?;
-            kl = kl.add(&sparsity_penalty(&out.hidden[g], cfg.sparsity_target)?)?;
+            kl = kl.add(&sparsity_penalty(&out.hidden[m], cfg.sparsity_target)?)?;
         }
         let rec_total = recon.add(&kl.affine(cfg.sparsity_weight, 0.0)?)?;
         let total = self

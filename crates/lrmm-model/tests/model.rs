@@ -6,13 +6,13 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use lrmm_core::{ArtifactDir, SeededRng, Split};
 use lrmm_model::config::{Config, DataConfig, DocOrder};
-use lrmm_model::data::{assemble, Batch, Dataset, TrainNoise};
+use lrmm_model::data::{assemble, Batch, Dataset, PaddedDocuments, TrainNoise, MODALITY_SLOTS};
 use lrmm_model::inference::Predictor;
 use lrmm_model::lstm::LstmImpl;
 use lrmm_model::model::{DataDims, Lrmm};
-use lrmm_model::synthetic::{self, tiny_config, SyntheticSpec};
 use lrmm_model::training::{train, TrainOptions};
-use lrmm_model::{Modality, ModelError};
+use lrmm_model::{Modality, ModelError, PerModality};
+use lrmm_testing::synthetic::{self, tiny_config, SyntheticSpec};
 
 fn synthetic_dir(spec: SyntheticSpec) -> (tempfile::TempDir, ArtifactDir) {
     let tmp = tempfile::tempdir().unwrap();
@@ -35,6 +35,7 @@ fn train_into(
         out_dir: out.to_path_buf(),
         progress: false,
         interrupt_after: None,
+        lrmm_version: String::new(),
     })
 }
 
@@ -63,15 +64,14 @@ fn forward_shapes() {
     let model = model_for(&ds, &cfg, DType::F32, LstmImpl::Auto);
     let rows: Vec<usize> = (0..10).collect();
     let batch = assemble(&ds, &rows, &cfg.data, &[], None)
-        .to_device(&Device::Cpu, DType::F32, ds.image_dim, 12)
+        .to_device(&Device::Cpu, DType::F32)
         .unwrap();
     let out = model.forward(&batch).unwrap();
     assert_eq!(out.prediction.dims(), &[10]);
-    assert_eq!(out.embeddings.len(), 4);
-    for g in 0..4 {
-        assert_eq!(out.embeddings[g].dims(), &[10, 12]);
-        assert_eq!(out.reconstructions[g].dims(), &[10, 12]);
-        assert_eq!(out.hidden[g].dims(), &[10, 24]);
+    for m in Modality::ALL {
+        assert_eq!(out.embeddings[m].dims(), &[10, 12], "{m:?}");
+        assert_eq!(out.reconstructions[m].dims(), &[10, 12], "{m:?}");
+        assert_eq!(out.hidden[m].dims(), &[10, 24], "{m:?}");
     }
     let loss = model.loss(&out, &batch, &cfg.loss).unwrap();
     assert_eq!(loss.total.dims(), &[] as &[usize]);
@@ -80,19 +80,22 @@ fn forward_shapes() {
 /// Appends `extra` padding tokens to every text document of a batch.
 fn pad_more(b: &Batch, extra: usize) -> Batch {
     let mut p = b.clone();
-    for g in 0..3 {
-        let (old, new) = (b.len[g], b.len[g] + extra);
+    for m in Modality::TEXT {
+        let docs = &b.text[m];
+        let old = docs.len;
         let mut tokens = Vec::new();
         let mut pool = Vec::new();
         for i in 0..b.size() {
-            tokens.extend_from_slice(&b.tokens[g][i * old..(i + 1) * old]);
-            tokens.extend(std::iter::repeat(0).take(extra));
-            pool.extend_from_slice(&b.pool[g][i * old..(i + 1) * old]);
-            pool.extend(std::iter::repeat(0.0).take(extra));
+            tokens.extend_from_slice(&docs.tokens[i * old..(i + 1) * old]);
+            tokens.extend(std::iter::repeat_n(0, extra));
+            pool.extend_from_slice(&docs.pool[i * old..(i + 1) * old]);
+            pool.extend(std::iter::repeat_n(0.0, extra));
         }
-        p.len[g] = new;
-        p.tokens[g] = tokens;
-        p.pool[g] = pool;
+        p.text[m] = PaddedDocuments {
+            len: old + extra,
+            tokens,
+            pool,
+        };
     }
     p
 }
@@ -106,9 +109,7 @@ fn padding_tokens_change_nothing() {
         let rows: Vec<usize> = (0..16).collect();
         let b = assemble(&ds, &rows, &cfg.data, &[], None);
         let run = |b: &Batch| {
-            let dev = b
-                .to_device(&Device::Cpu, DType::F32, ds.image_dim, 12)
-                .unwrap();
+            let dev = b.to_device(&Device::Cpu, DType::F32).unwrap();
             model
                 .forward(&dev)
                 .unwrap()
@@ -122,10 +123,11 @@ fn padding_tokens_change_nothing() {
         }
         // Control: a real token in the padding does change the output.
         let mut changed = pad_more(&b, 1);
-        let l = changed.len[0];
-        changed.tokens[0][l - 1] = 3;
-        let n = (changed.pool[0][..l].iter().filter(|&&w| w > 0.0).count() + 1) as f32;
-        for w in changed.pool[0][..l].iter_mut() {
+        let user = &mut changed.text[Modality::User];
+        let l = user.len;
+        user.tokens[l - 1] = 3;
+        let n = (user.pool[..l].iter().filter(|&&w| w > 0.0).count() + 1) as f32;
+        for w in user.pool[..l].iter_mut() {
             *w = 1.0 / n;
         }
         let d = run(&changed);
@@ -150,16 +152,14 @@ fn gradient_matches_finite_differences_on_a_tiny_model() {
     let rows: Vec<usize> = (0..6).collect();
     // Fixed m-drop pattern (drawn once) and no dropout, so the loss is a smooth function of θ.
     let mut noise = TrainNoise {
-        mdrop: [0.3; 4],
+        mdrop: PerModality::splat(0.3),
         dropout: 0.0,
         hidden: 4,
         rng: SeededRng::new(2),
     };
     let mut host = assemble(&ds, &rows, &cfg.data, &[], Some(&mut noise));
     host.dropout = None;
-    let batch = host
-        .to_device(&Device::Cpu, DType::F64, ds.image_dim, 4)
-        .unwrap();
+    let batch = host.to_device(&Device::Cpu, DType::F64).unwrap();
     let loss_value = || -> f64 {
         let out = model.forward(&batch).unwrap();
         model
@@ -231,7 +231,7 @@ fn saved_weights_reload_to_identical_predictions() {
     let b = Lrmm::new(&other, a.dims, 99, DType::F32, &Device::Cpu).unwrap();
     let rows: Vec<usize> = (0..ds.len()).collect();
     let batch = assemble(&ds, &rows, &cfg.data, &[], None)
-        .to_device(&Device::Cpu, DType::F32, ds.image_dim, 12)
+        .to_device(&Device::Cpu, DType::F32)
         .unwrap();
     let pa = a
         .forward(&batch)
@@ -348,6 +348,7 @@ fn same_seed_same_model_and_resume_matches_an_uninterrupted_run() {
         out_dir: out.clone(),
         progress: false,
         interrupt_after: Some(1),
+        lrmm_version: String::new(),
     };
     assert!(matches!(train(&opts), Err(ModelError::Interrupted(1))));
     assert!(!out.join("model.safetensors").exists());
@@ -459,9 +460,7 @@ fn baseline_offsets_count_only_when_their_modality_is_kept() {
     let rows: Vec<usize> = (0..ds.len()).collect();
     let predict = |drop: &[Modality]| -> (Vec<f32>, Vec<f32>) {
         let host = assemble(&ds, &rows, &cfg.data, drop, None);
-        let dev = host
-            .to_device(&Device::Cpu, DType::F32, ds.image_dim, 12)
-            .unwrap();
+        let dev = host.to_device(&Device::Cpu, DType::F32).unwrap();
         let p = model.forward(&dev).unwrap().prediction.to_vec1().unwrap();
         (p, host.keep)
     };
@@ -477,14 +476,15 @@ fn baseline_offsets_count_only_when_their_modality_is_kept() {
     let mut both = 0;
     for (drop, before) in drops.iter().zip(&before) {
         let (after, keep) = predict(drop);
-        for (i, k) in keep.chunks(4).enumerate() {
-            let want = 0.7 * k[0] - 0.2 * k[1];
+        for (i, k) in keep.chunks(MODALITY_SLOTS).enumerate() {
+            let (keep_u, keep_o) = (k[Modality::User.index()], k[Modality::Item.index()]);
+            let want = 0.7 * keep_u - 0.2 * keep_o;
             assert!(
                 (after[i] - before[i] - want).abs() < 1e-5,
                 "drop {drop:?}, row {i}: moved {} instead of {want}",
                 after[i] - before[i]
             );
-            both += usize::from(k[0] == 1.0 && k[1] == 1.0);
+            both += usize::from(keep_u == 1.0 && keep_o == 1.0);
         }
     }
     assert!(both > 0, "no row kept both U and O");
@@ -503,7 +503,7 @@ fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
     // The saved offsets are the ALS fit on the training ratings, unchanged by training.
     let fit = own.dataset().baseline_estimates();
     let weights =
-        lrmm_model::init::load_safetensors(&out.join(lrmm_model::training::MODEL_FILE)).unwrap();
+        lrmm_model::init::load_safetensors(&out.join(lrmm_model::saved::MODEL_FILE)).unwrap();
     let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
     assert_eq!(saved.len(), fit.bu.len());
     assert!(

@@ -41,6 +41,29 @@ pub struct VocabOptions {
     pub metadata_scope: MetadataScope,
 }
 
+/// Where one run of the stage reads and writes, and whether it draws progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct StageIo<'a> {
+    /// Holds the inputs, `reviews.parquet` and `items.parquet`.
+    pub data: &'a ArtifactDir,
+    /// Receives `tokenizer.json`, `review_tokens.parquet`, `item_tokens.parquet` and
+    /// `vocab_stats.json` (created if needed).
+    pub out: &'a ArtifactDir,
+    /// Progress bars on stderr (off with `-q`).
+    pub progress: bool,
+}
+
+impl<'a> StageIo<'a> {
+    /// Reads and writes `dir`, with progress bars.
+    pub fn in_place(dir: &'a ArtifactDir) -> Self {
+        Self {
+            data: dir,
+            out: dir,
+            progress: true,
+        }
+    }
+}
+
 /// The vocabulary and the counts it was chosen from.
 pub struct Built {
     pub counts: WordCounts,
@@ -49,12 +72,12 @@ pub struct Built {
 }
 
 /// Counts the training text of `inputs` and chooses the vocabulary.
-pub fn build_vocabulary(inputs: &Inputs, options: &VocabOptions) -> Result<Built> {
+pub fn build_vocabulary(inputs: &Inputs, options: &VocabOptions, progress: bool) -> Result<Built> {
     options.rule.validate()?;
     let texts = inputs.training_texts(options.metadata_scope);
     let splitter = WordSplitter::new()?;
     let started = Instant::now();
-    let bar = progress::bar(texts.len(), "counting training words");
+    let bar = progress::bar(texts.len(), "counting training words", progress);
     let counts = WordCounts::count(&splitter, &texts, &|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     let vocabulary = Vocabulary::from_counts(&counts, options.rule)?;
@@ -73,14 +96,15 @@ pub fn build_vocabulary(inputs: &Inputs, options: &VocabOptions) -> Result<Built
     })
 }
 
-/// Encodes `texts` with a progress bar and a log line with the throughput.
+/// Encodes `texts` with a progress bar (when `progress`) and a log line with the throughput.
 pub fn encode_documents(
     encoder: &Encoder<'_>,
     what: &str,
     texts: &[&str],
+    progress: bool,
 ) -> Result<EncodedDocuments> {
     let started = Instant::now();
-    let bar = progress::bar(texts.len(), &format!("encoding {what}"));
+    let bar = progress::bar(texts.len(), &format!("encoding {what}"), progress);
     let encoded = encoder.encode_column("tokens", texts, &|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
@@ -96,20 +120,32 @@ pub fn encode_documents(
 }
 
 /// Runs the stage on the artifact folder `dir`: reads the ingestion artifacts, writes the
-/// vocabulary artifacts (each atomically), returns what went into `vocab_stats.json`.
+/// vocabulary artifacts (each atomically) next to them, returns what went into
+/// `vocab_stats.json`.
 pub fn run(dir: &ArtifactDir, options: &VocabOptions) -> Result<VocabStats> {
-    let inputs = Inputs::read(dir)?;
-    let built = build_vocabulary(&inputs, options)?;
+    run_into(StageIo::in_place(dir), options)
+}
+
+/// Runs the stage: reads the ingestion artifacts from `io.data`, writes the vocabulary
+/// artifacts (each atomically) into `io.out`, returns what went into `vocab_stats.json`.
+pub fn run_into(io: StageIo<'_>, options: &VocabOptions) -> Result<VocabStats> {
+    let inputs = Inputs::read(io.data)?;
+    let built = build_vocabulary(&inputs, options, io.progress)?;
     let encoder = Encoder::new(&built.tokenizer)?;
-    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts())?;
-    let metadata = encode_documents(&encoder, "metadata documents", &inputs.metadata_texts())?;
+    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts(), io.progress)?;
+    let metadata = encode_documents(
+        &encoder,
+        "metadata documents",
+        &inputs.metadata_texts(),
+        io.progress,
+    )?;
     let stats = summarize(&inputs, options, &built, &reviews, &metadata);
     let json = built
         .tokenizer
         .to_string(true)
         .map_err(VocabError::tokenizer)?;
     write_outputs(
-        dir,
+        io.out,
         &inputs,
         format!("{json}\n").as_bytes(),
         reviews,
@@ -117,6 +153,25 @@ pub fn run(dir: &ArtifactDir, options: &VocabOptions) -> Result<VocabStats> {
         &stats,
     )?;
     Ok(stats)
+}
+
+/// Loads an lrmm `tokenizer.json` (`[PAD]` = 0, `[UNK]` = 1), returning it and the file's
+/// bytes; an unreadable file or another tokenizer is an error naming the file.
+pub fn load_tokenizer(path: &Path) -> Result<(Tokenizer, Vec<u8>)> {
+    let bad = |message: String| VocabError::SourceTokenizer {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    for (token, id) in [(PAD, PAD_ID), (UNK, UNK_ID)] {
+        if tokenizer.token_to_id(token) != Some(id) {
+            return Err(bad(format!(
+                "{token} must have id {id}; not an lrmm tokenizer"
+            )));
+        }
+    }
+    Ok((tokenizer, bytes))
 }
 
 /// Runs the stage with an existing vocabulary instead of building one: loads the lrmm
@@ -130,27 +185,21 @@ pub fn run_with_tokenizer(
     tokenizer_path: &Path,
     scope: MetadataScope,
 ) -> Result<VocabStats> {
-    let bytes = std::fs::read(tokenizer_path).map_err(|e| VocabError::SourceTokenizer {
-        path: tokenizer_path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| VocabError::SourceTokenizer {
-        path: tokenizer_path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    for (token, id) in [(PAD, PAD_ID), (UNK, UNK_ID)] {
-        if tokenizer.token_to_id(token) != Some(id) {
-            return Err(VocabError::SourceTokenizer {
-                path: tokenizer_path.to_path_buf(),
-                message: format!("{token} must have id {id}; not an lrmm tokenizer"),
-            });
-        }
-    }
+    run_with_tokenizer_into(StageIo::in_place(dir), tokenizer_path, scope)
+}
+
+/// As [`run_with_tokenizer`], reading from `io.data` and writing into `io.out`.
+pub fn run_with_tokenizer_into(
+    io: StageIo<'_>,
+    tokenizer_path: &Path,
+    scope: MetadataScope,
+) -> Result<VocabStats> {
+    let (tokenizer, bytes) = load_tokenizer(tokenizer_path)?;
     let encoder = Encoder::new(&tokenizer).map_err(|e| VocabError::SourceTokenizer {
         path: tokenizer_path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let inputs = Inputs::read(dir)?;
+    let inputs = Inputs::read(io.data)?;
     let texts = inputs.training_texts(scope);
     let counts = WordCounts::count(&WordSplitter::new()?, &texts, &|_| {})?;
     let model = tokenizer.get_model();
@@ -159,8 +208,13 @@ pub fn run_with_tokenizer(
         .filter(|(word, _)| tokenizers::Model::token_to_id(model, word).is_none())
         .map(|(_, n)| n)
         .sum();
-    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts())?;
-    let metadata = encode_documents(&encoder, "metadata documents", &inputs.metadata_texts())?;
+    let reviews = encode_documents(&encoder, "reviews", &inputs.review_texts(), io.progress)?;
+    let metadata = encode_documents(
+        &encoder,
+        "metadata documents",
+        &inputs.metadata_texts(),
+        io.progress,
+    )?;
     let vocab_size = tokenizer.get_vocab_size(false);
     let chosen = Chosen {
         source_tokenizer: Some(tokenizer_path.display().to_string()),
@@ -180,7 +234,7 @@ pub fn run_with_tokenizer(
         vocab_size,
         "encoding with an existing tokenizer; no vocabulary built"
     );
-    write_outputs(dir, &inputs, &bytes, reviews, metadata, &stats)?;
+    write_outputs(io.out, &inputs, &bytes, reviews, metadata, &stats)?;
     Ok(stats)
 }
 

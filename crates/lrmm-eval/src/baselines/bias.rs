@@ -13,7 +13,8 @@ pub struct BaselineOnly {
 
 impl BaselineOnly {
     pub fn fit(train: &TrainSet, params: &BaselineOnlyParams) -> Self {
-        let fit = lrmm_core::baseline::fit_baseline(&train.ur, &train.ir, train.global_mean, params);
+        let fit =
+            lrmm_core::baseline::fit_baseline(&train.ur, &train.ir, train.global_mean, params);
         Self {
             global_mean: fit.global_mean,
             bu: fit.bu,
@@ -38,7 +39,14 @@ mod tests {
         // b_i0 = (1 + 0) / (1 + 2) = 1/3; b_i1 = -1 / (1 + 1) = -1/2.
         // b_u0 = ((5-4-1/3) + (3-4+1/2)) / (2 + 2) = (2/3 - 1/2) / 4 = 1/24; b_u1 = (4-4-1/3) / 3 = -1/9.
         let t = TrainSet::from_triples([(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0)]);
-        let m = BaselineOnly::fit(&t, &BaselineOnlyParams { n_epochs: 1, reg_u: 2.0, reg_i: 1.0 });
+        let m = BaselineOnly::fit(
+            &t,
+            &BaselineOnlyParams {
+                n_epochs: 1,
+                reg_u: 2.0,
+                reg_i: 1.0,
+            },
+        );
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
         assert!(close(m.bi[0], 1.0 / 3.0) && close(m.bi[1], -0.5));
         assert!(close(m.bu[0], 1.0 / 24.0) && close(m.bu[1], -1.0 / 9.0));

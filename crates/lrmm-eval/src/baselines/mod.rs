@@ -77,7 +77,9 @@ impl BaselineKind {
     pub fn fit(self, train: &TrainSet, seed: u64) -> Box<dyn Estimator> {
         match self {
             BaselineKind::Offset => Box::new(GlobalMean),
-            BaselineKind::Bias => Box::new(BaselineOnly::fit(train, &BaselineOnlyParams::default())),
+            BaselineKind::Bias => {
+                Box::new(BaselineOnly::fit(train, &BaselineOnlyParams::default()))
+            }
             BaselineKind::Svd => Box::new(Svd::fit(train, &SvdParams::default(), seed)),
             BaselineKind::SvdPp => Box::new(SvdPp::fit(train, &SvdPpParams::default(), seed)),
             BaselineKind::Nmf => Box::new(Nmf::fit(train, &NmfParams::default(), seed)),

@@ -65,7 +65,13 @@ impl Nmf {
     }
 }
 
-fn rescale(factors: &mut Factors, num: &Factors, denom: &mut Factors, ratings: &[Vec<(usize, f64)>], reg: f64) {
+fn rescale(
+    factors: &mut Factors,
+    num: &Factors,
+    denom: &mut Factors,
+    ratings: &[Vec<(usize, f64)>],
+    reg: f64,
+) {
     for (row, list) in ratings.iter().enumerate() {
         let n = list.len() as f64;
         for f in 0..factors.dim {
@@ -94,7 +100,13 @@ mod tests {
     fn one_multiplicative_update_by_hand() {
         // One user, one item, one factor, rating 4; p = q = x from the seed.
         let t = TrainSet::from_triples([(0, 0, 4.0)]);
-        let params = NmfParams { n_factors: 1, n_epochs: 1, reg_pu: 0.5, reg_qi: 0.5, ..NmfParams::default() };
+        let params = NmfParams {
+            n_factors: 1,
+            n_epochs: 1,
+            reg_pu: 0.5,
+            reg_qi: 0.5,
+            ..NmfParams::default()
+        };
         let m = Nmf::fit(&t, &params, 9);
         let mut rng = SeededRng::derive(9, "baseline-nmf-init");
         let (p0, q0) = (rng.next_f64(), rng.next_f64());

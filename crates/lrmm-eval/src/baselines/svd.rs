@@ -94,7 +94,11 @@ mod tests {
     #[test]
     fn one_sgd_step_by_hand() {
         let t = TrainSet::from_triples([(0, 0, 4.0)]);
-        let p = SvdParams { n_factors: 2, n_epochs: 1, ..SvdParams::default() };
+        let p = SvdParams {
+            n_factors: 2,
+            n_epochs: 1,
+            ..SvdParams::default()
+        };
         let m = Svd::fit(&t, &p, 3);
         // Replay the step from the same initial factors.
         let mut rng = SeededRng::derive(3, "baseline-svd-init");
@@ -104,8 +108,14 @@ mod tests {
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
         assert!(close(m.bu[0], 0.005 * err));
         for f in 0..2 {
-            assert!(close(m.pu.row(0)[f], p0[f] + 0.005 * (err * q0[f] - 0.02 * p0[f])));
-            assert!(close(m.qi.row(0)[f], q0[f] + 0.005 * (err * p0[f] - 0.02 * q0[f])));
+            assert!(close(
+                m.pu.row(0)[f],
+                p0[f] + 0.005 * (err * q0[f] - 0.02 * p0[f])
+            ));
+            assert!(close(
+                m.qi.row(0)[f],
+                q0[f] + 0.005 * (err * p0[f] - 0.02 * q0[f])
+            ));
         }
         // Unknown item: μ + b_u only.
         assert!(close(m.estimate(Some(0), None).unwrap(), 4.0 + m.bu[0]));

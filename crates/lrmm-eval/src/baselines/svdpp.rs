@@ -58,10 +58,18 @@ impl SvdPp {
                 let items = &train.ur[u];
                 let sqrt_iu = (items.len() as f64).sqrt();
                 implicit_feedback(&yj, items, sqrt_iu, &mut feedback);
-                let est: f64 = qi.row(i).iter().zip(pu.row(u)).zip(&feedback).map(|((q, p), y)| q * (p + y)).sum();
+                let est: f64 = qi
+                    .row(i)
+                    .iter()
+                    .zip(pu.row(u))
+                    .zip(&feedback)
+                    .map(|((q, p), y)| q * (p + y))
+                    .sum();
                 let err = r - (mu + bu[u] + bi[i] + est);
                 bu[u] += p.lr * (err - p.reg * bu[u]);
                 bi[i] += p.lr * (err - p.reg * bi[i]);
+                // f indexes pu, qi, yj and the feedback together, as Surprise's loop does.
+                #[allow(clippy::needless_range_loop)]
                 for f in 0..k {
                     let (puf, qif) = (pu.row(u)[f], qi.row(i)[f]);
                     pu.row_mut(u)[f] += p.lr * (err * qif - p.reg * puf);
@@ -108,7 +116,13 @@ impl Estimator for SvdPp {
             est += self.bi[i];
         }
         if let (Some(u), Some(i)) = (user, item) {
-            let user_vec: Vec<f64> = self.pu.row(u).iter().zip(self.implicit.row(u)).map(|(p, y)| p + y).collect();
+            let user_vec: Vec<f64> = self
+                .pu
+                .row(u)
+                .iter()
+                .zip(self.implicit.row(u))
+                .map(|(p, y)| p + y)
+                .collect();
             est += dot(self.qi.row(i), &user_vec);
         }
         Some(est)
@@ -130,7 +144,11 @@ mod tests {
             }
         }
         let t = TrainSet::from_triples(triples.clone());
-        let p = SvdPpParams { n_epochs: 60, lr: 0.02, ..SvdPpParams::default() };
+        let p = SvdPpParams {
+            n_epochs: 60,
+            lr: 0.02,
+            ..SvdPpParams::default()
+        };
         let m = SvdPp::fit(&t, &p, 1);
         let sse: f64 = triples
             .iter()

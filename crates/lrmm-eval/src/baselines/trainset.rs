@@ -19,7 +19,10 @@ pub struct TrainSet {
 impl TrainSet {
     pub fn from_ratings(ratings: &Ratings, split: Split) -> Self {
         let rows = ratings.rows(split);
-        Self::from_triples(rows.iter().map(|&r| (ratings.user[r], ratings.item[r], ratings.rating[r])))
+        Self::from_triples(
+            rows.iter()
+                .map(|&r| (ratings.user[r], ratings.item[r], ratings.rating[r])),
+        )
     }
 
     pub fn from_triples(triples: impl IntoIterator<Item = (u32, u32, f32)>) -> Self {

@@ -5,8 +5,10 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "lrmm")]
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use lrmm_core::cli::{DeviceSpec, Verbosity};
 use lrmm_core::{ArtifactDir, Split};
 use lrmm_eval::baselines::BaselineKind;
 use lrmm_eval::data::Ratings;
@@ -14,17 +16,32 @@ use lrmm_eval::evaluate::{self, EvalOptions, RatingModel};
 use lrmm_eval::output::{self, EvalPaths};
 use lrmm_eval::report;
 
+/// Evaluate a dataset: the Surprise-equivalent baselines and, given a trained model, LRMM with
+/// all modalities (+F) and each one removed (-U, -O, -M, -V), on all / warm / cold-item /
+/// cold-user rows of the test split.
+///
+/// Reads interactions.parquet (and items.parquet, for the example titles) from --data and, with
+/// --model, the trained model folder, whose inputs (token ids, image features) are read from
+/// --data too. Writes metrics.json (written last), metrics.md, predictions.parquet and
+/// examples.md into --out, which defaults to --data (docs/evaluation.md).
+///
+/// Examples:
+///
+///   lrmm-eval --data build/default --model build/default/model --k 10 --seed 1
+///   lrmm-eval --data build/mi --out build/mi/baselines --baselines offset,svdpp
+///   lrmm-eval --data build/mi --model build/mi/model --out build/mi/valid --split valid \
+///     --baselines none
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "lrmm-eval", verbatim_doc_comment)]
 struct Args {
-    /// Dataset artifact folder (build/<NAME>) holding interactions.parquet.
-    #[arg(long)]
+    /// Artifact folder read (build/<NAME>): interactions.parquet, and the model's inputs.
+    #[arg(long, value_name = "DIR")]
     data: PathBuf,
     /// Trained model folder (build/<NAME>/model). Without it only the baselines are evaluated.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
-    /// Output folder [default: --data].
-    #[arg(long)]
+    /// Folder written: metrics.json, metrics.md, predictions.parquet, examples.md [default: --data].
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Cut-off of Recall@K and NDCG@K.
     #[arg(long, default_value_t = 10)]
@@ -35,9 +52,14 @@ struct Args {
     /// Seeds the baselines' initial factors and the choice of example rows.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Baselines to fit, comma-separated (offset,bias,nmf,svd,svdpp), or "none".
-    #[arg(long, default_value = "offset,bias,nmf,svd,svdpp")]
-    baselines: String,
+    /// Baselines to fit, comma-separated; `none` alone fits none.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "offset,bias,nmf,svd,svdpp"
+    )]
+    baselines: Vec<BaselineArg>,
     /// Number of example predictions in examples.md (the paper's Table 5).
     #[arg(long, default_value_t = 5)]
     examples: usize,
@@ -45,21 +67,69 @@ struct Args {
     /// and their autoencoder reconstructions for this many random test rows (needs --model).
     #[arg(long, value_name = "N")]
     tsne: Option<usize>,
-    /// Split to evaluate: test, or valid (to inspect a model without looking at test).
-    #[arg(long, default_value = "test")]
-    split: String,
-    /// Device for LRMM inference: cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// Split to evaluate: valid inspects a model without looking at test.
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    split: SplitArg,
+    /// Device for LRMM inference (cuda needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu", value_parser = lrmm_core::cli::device_parser())]
+    device: DeviceSpec,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
-fn parse_baselines(list: &str) -> anyhow::Result<Vec<BaselineKind>> {
-    if list == "none" {
-        return Ok(Vec::new());
+/// `--baselines`: the rating-only baselines of the paper's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BaselineArg {
+    /// Global mean of the training ratings (the paper's Offset).
+    Offset,
+    /// User and item biases (Surprise BaselineOnly).
+    Bias,
+    /// Non-negative matrix factorisation (Surprise NMF).
+    Nmf,
+    /// Biased matrix factorisation (Surprise SVD).
+    Svd,
+    /// SVD++ (Surprise SVDpp).
+    Svdpp,
+    /// No baseline (given alone).
+    None,
+}
+
+impl BaselineArg {
+    fn kind(self) -> Option<BaselineKind> {
+        match self {
+            BaselineArg::Offset => Some(BaselineKind::Offset),
+            BaselineArg::Bias => Some(BaselineKind::Bias),
+            BaselineArg::Nmf => Some(BaselineKind::Nmf),
+            BaselineArg::Svd => Some(BaselineKind::Svd),
+            BaselineArg::Svdpp => Some(BaselineKind::SvdPp),
+            BaselineArg::None => None,
+        }
     }
-    list.split(',')
-        .map(|k| BaselineKind::parse(k.trim()).with_context(|| format!("unknown baseline `{k}` (offset, bias, nmf, svd, svdpp)")))
-        .collect()
+}
+
+/// The baselines `--baselines` asks for, in its order.
+fn baseline_kinds(list: &[BaselineArg]) -> anyhow::Result<Vec<BaselineKind>> {
+    anyhow::ensure!(
+        !list.contains(&BaselineArg::None) || list.len() == 1,
+        "--baselines none cannot be combined with other baselines"
+    );
+    Ok(list.iter().filter_map(|b| b.kind()).collect())
+}
+
+/// `--split`: the evaluated split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SplitArg {
+    Test,
+    Valid,
+}
+
+impl SplitArg {
+    fn split(self) -> Split {
+        match self {
+            SplitArg::Test => Split::Test,
+            SplitArg::Valid => Split::Valid,
+        }
+    }
 }
 
 #[cfg(feature = "lrmm")]
@@ -67,14 +137,20 @@ type Model = lrmm_eval::lrmm::LrmmModel;
 
 #[cfg(feature = "lrmm")]
 fn load_model(args: &Args, model: &std::path::Path) -> anyhow::Result<Model> {
-    let device = lrmm_eval::lrmm::device(&args.device)?;
+    let device = lrmm_model::device::device(args.device)?;
     Model::load(model, &args.data, &device)
 }
 
 /// Figure 5: per modality, t-SNE of the embeddings (where the modality exists) and the
 /// reconstructions of `n` seeded random test rows, embedded jointly.
 #[cfg(feature = "lrmm")]
-fn draw_tsne(model: &Model, test_rows: &[usize], n: usize, seed: u64, out: &std::path::Path) -> anyhow::Result<()> {
+fn draw_tsne(
+    model: &Model,
+    test_rows: &[usize],
+    n: usize,
+    seed: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
     use lrmm_eval::plots::{embedding_scatter, ScatterPanel};
     use lrmm_eval::tsne::{tsne, TsneParams};
     let mut rows = test_rows.to_vec();
@@ -85,17 +161,31 @@ fn draw_tsne(model: &Model, test_rows: &[usize], n: usize, seed: u64, out: &std:
     let mut panels = Vec::new();
     for m in &emb.modalities {
         let vectors = |flat: &[f32]| -> Vec<Vec<f64>> {
-            flat.chunks(emb.dim).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect()
+            flat.chunks(emb.dim)
+                .map(|c| c.iter().map(|&x| f64::from(x)).collect())
+                .collect()
         };
-        let embedded: Vec<Vec<f64>> =
-            vectors(&m.embedding).into_iter().zip(&m.available).filter(|(_, &a)| a).map(|(v, _)| v).collect();
+        let embedded: Vec<Vec<f64>> = vectors(&m.embedding)
+            .into_iter()
+            .zip(&m.available)
+            .filter(|(_, &a)| a)
+            .map(|(v, _)| v)
+            .collect();
         let reconstructed = vectors(&m.reconstruction);
         let n_embedded = embedded.len();
         let points: Vec<Vec<f64>> = embedded.into_iter().chain(reconstructed).collect();
-        let params = TsneParams { perplexity: 30f64.min(points.len() as f64 / 4.0), ..TsneParams::default() };
+        let params = TsneParams {
+            perplexity: 30f64.min(points.len() as f64 / 4.0),
+            ..TsneParams::default()
+        };
         let y = tsne(&points, &params, seed);
         panels.push(ScatterPanel {
-            title: format!("{:?} ({} embeddings, {} reconstructions)", m.modality, n_embedded, y.len() - n_embedded),
+            title: format!(
+                "{:?} ({} embeddings, {} reconstructions)",
+                m.modality,
+                n_embedded,
+                y.len() - n_embedded
+            ),
             embeddings: y[..n_embedded].to_vec(),
             reconstructions: y[n_embedded..].to_vec(),
         });
@@ -111,41 +201,53 @@ enum Model {}
 
 #[cfg(not(feature = "lrmm"))]
 impl RatingModel for Model {
-    fn predict(&self, _: &[usize], _: &[lrmm_eval::evaluate::Modality]) -> anyhow::Result<Vec<f32>> {
+    fn predict(&self, _: &[usize], _: &[lrmm_core::Modality]) -> anyhow::Result<Vec<f32>> {
         match *self {}
     }
 }
 
 #[cfg(not(feature = "lrmm"))]
 fn load_model(_: &Args, model: &std::path::Path) -> anyhow::Result<Model> {
-    anyhow::bail!("cannot evaluate {}: lrmm-eval was built without the `lrmm` feature", model.display())
+    anyhow::bail!(
+        "cannot evaluate {}: lrmm-eval was built without the `lrmm` feature",
+        model.display()
+    )
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
+    let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!("lrmm", "cuda"));
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
     let options = EvalOptions {
         k: args.k,
         relevance_threshold: args.relevance_threshold,
         seed: args.seed,
-        baselines: parse_baselines(&args.baselines)?,
+        baselines: baseline_kinds(&args.baselines)?,
         n_examples: args.examples,
-        split: match args.split.as_str() {
-            "test" => Split::Test,
-            "valid" => Split::Valid,
-            other => anyhow::bail!("--split must be test or valid, not `{other}`"),
-        },
+        split: args.split.split(),
+        progress: args.verbosity.progress(),
         ..EvalOptions::default()
     };
     let artifacts = ArtifactDir::new(&args.data);
     let ratings = Ratings::from_parquet(&artifacts.interactions())?;
-    let model = args.model.as_deref().map(|m| load_model(&args, m)).transpose()?;
+    let model = args
+        .model
+        .as_deref()
+        .map(|m| load_model(&args, m))
+        .transpose()?;
     let status = match &args.model {
         Some(m) => format!("evaluated ({})", m.display()),
         None => "not evaluated: no --model given".to_string(),
     };
-    let predictions = evaluate::predict_test(&ratings, model.as_ref().map(|m| m as &dyn RatingModel), &options)?;
-    let dataset = args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let predictions = evaluate::predict_test(
+        &ratings,
+        model.as_ref().map(|m| m as &dyn RatingModel),
+        &options,
+    )?;
+    let dataset = args.data.file_name().map_or_else(
+        || args.data.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let metrics = evaluate::metrics_report(&dataset, &ratings, &predictions, &status, &options);
 
     let out_dir = args.out.clone().unwrap_or_else(|| args.data.clone());
@@ -154,8 +256,15 @@ fn main() -> anyhow::Result<()> {
         #[cfg(feature = "lrmm")]
         {
             let model = model.as_ref().context("--tsne needs --model")?;
-            std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-            draw_tsne(model, &predictions.rows, n, options.seed, &out_dir.join("embeddings_tsne.png"))?;
+            std::fs::create_dir_all(&out_dir)
+                .with_context(|| format!("cannot create {}", out_dir.display()))?;
+            draw_tsne(
+                model,
+                &predictions.rows,
+                n,
+                options.seed,
+                &out_dir.join("embeddings_tsne.png"),
+            )?;
         }
         #[cfg(not(feature = "lrmm"))]
         anyhow::bail!("--tsne {n} needs lrmm-eval built with the `lrmm` feature");
@@ -163,14 +272,56 @@ fn main() -> anyhow::Result<()> {
     output::write_predictions(&paths.predictions(), &predictions)?;
     let labels = output::item_labels(&artifacts.items());
     let rows = evaluate::example_rows(&predictions, options.n_examples, options.seed);
-    let examples = report::examples_markdown(&predictions, &rows, |i| labels.get(&i).cloned().unwrap_or_else(|| format!("item {i}")));
-    output::write_text(&paths.examples_md(), &format!("# Example predictions ({dataset})\n\n{examples}"))?;
+    let examples = report::examples_markdown(&predictions, &rows, |i| {
+        labels
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| format!("item {i}"))
+    });
+    output::write_text(
+        &paths.examples_md(),
+        &format!("# Example predictions ({dataset})\n\n{examples}"),
+    )?;
     // metrics.json last: it is the make target, so it only appears once everything else is written.
     output::write_metrics(&paths, &metrics)?;
     for (title, is_lrmm, key) in report::model_rows(&metrics) {
-        let e = if is_lrmm { &metrics.lrmm[&key] } else { &metrics.baselines[&key] };
-        tracing::info!("{title:10} RMSE {:.4} MAE {:.4} (n={})", e.rmse.unwrap_or(f64::NAN), e.mae.unwrap_or(f64::NAN), e.n);
+        let e = if is_lrmm {
+            &metrics.lrmm[&key]
+        } else {
+            &metrics.baselines[&key]
+        };
+        tracing::info!(
+            "{title:10} RMSE {:.4} MAE {:.4} (n={})",
+            e.rmse.unwrap_or(f64::NAN),
+            e.mae.unwrap_or(f64::NAN),
+            e.n
+        );
     }
     tracing::info!("wrote {}", paths.metrics_json().display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_baselines_are_all_five_and_none_is_given_alone() {
+        let args = Args::try_parse_from(["lrmm-eval", "--data", "d"]).unwrap();
+        assert_eq!(baseline_kinds(&args.baselines).unwrap(), BaselineKind::ALL);
+        let args =
+            Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", "none"]).unwrap();
+        assert!(baseline_kinds(&args.baselines).unwrap().is_empty());
+        let args = Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", "svdpp,none"])
+            .unwrap();
+        assert!(baseline_kinds(&args.baselines).is_err());
+        let args =
+            Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", "svdpp,offset"])
+                .unwrap();
+        assert_eq!(
+            baseline_kinds(&args.baselines).unwrap(),
+            [BaselineKind::SvdPp, BaselineKind::Offset]
+        );
+        assert!(Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", "knn"]).is_err());
+    }
 }

@@ -4,76 +4,126 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
-use candle_core::{DType, Device};
-use clap::Parser;
+use candle_core::DType;
+use clap::{Parser, ValueEnum};
+use lrmm_core::cli::{DeviceSpec, Verbosity};
 use lrmm_core::SeededRng;
 use lrmm_model::config::{LossConfig, ModelConfig, OptimizerKind, TrainConfig};
-use lrmm_model::data::Batch;
+use lrmm_model::data::{Batch, DropoutMasks, PaddedDocuments, MODALITY_SLOTS};
 use lrmm_model::lstm::LstmImpl;
 use lrmm_model::model::{DataDims, Lrmm};
 use lrmm_model::optim::Optimizer;
+use lrmm_model::per_text::PerText;
 
 /// Measure LRMM training and inference samples/s on synthetic token and feature batches.
+///
+/// Reads and writes no files: builds a model of the given shapes (default: the paper's, batch
+/// 256, L 100, LSTM 256, AE 1024, embedding 128, vocabulary 20k) on random batches, times one
+/// warm-up step then --steps training steps and as many inference batches, and prints one JSON
+/// line (train_samples_per_s, infer_samples_per_s, params) in the form of
+/// ../shared/bench/lrmm_torch.py.
+///
+/// Example (what `make bench-train` runs):
+///
+///   lrmm-bench-train --lstm fused --device cpu --steps 3
 #[derive(Debug, Parser)]
+#[command(name = "lrmm-bench-train", verbatim_doc_comment)]
 struct Args {
+    /// Samples per batch.
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// Document length L.
     #[arg(long, default_value_t = 100)]
     len: usize,
+    /// Vocabulary size.
     #[arg(long, default_value_t = 20_000)]
     vocab: usize,
+    /// Word embedding width.
     #[arg(long, default_value_t = 128)]
     word_dim: usize,
+    /// LSTM hidden size (and the shared layer's width).
     #[arg(long, default_value_t = 256)]
     hidden: usize,
+    /// Hidden width of each modality's autoencoder.
     #[arg(long, default_value_t = 1024)]
     ae_hidden: usize,
+    /// Image feature width (VGG fc6: 4096).
     #[arg(long, default_value_t = 4096)]
     image_dim: usize,
     /// Timed steps (after 1 warm-up step).
     #[arg(long, default_value_t = 3)]
     steps: usize,
-    /// fused, stepwise or auto.
-    #[arg(long, default_value = "auto")]
-    lstm: String,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// LSTM implementation.
+    #[arg(long, value_enum, default_value_t = LstmArg::Auto)]
+    lstm: LstmArg,
+    /// Compute device (cuda needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu", value_parser = lrmm_core::cli::device_parser())]
+    device: DeviceSpec,
+    #[command(flatten)]
+    verbosity: Verbosity,
+}
+
+/// `--lstm`: which LSTM kernel the text encoders use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LstmArg {
+    /// The fused CPU kernel (vectorised gates, reused buffers).
+    Fused,
+    /// Stock candle ops, one time step at a time (slow on a CPU; what a GPU runs).
+    Stepwise,
+    /// Fused on the CPU, stepwise elsewhere.
+    Auto,
+}
+
+impl LstmArg {
+    fn kind(self) -> LstmImpl {
+        match self {
+            LstmArg::Fused => LstmImpl::Fused,
+            LstmArg::Stepwise => LstmImpl::Stepwise,
+            LstmArg::Auto => LstmImpl::Auto,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LstmArg::Fused => "fused",
+            LstmArg::Stepwise => "stepwise",
+            LstmArg::Auto => "auto",
+        }
+    }
 }
 
 fn synthetic_batch(a: &Args, rng: &mut SeededRng) -> Batch {
     let (b, l) = (a.batch, a.len);
-    let mut tokens = || {
+    let tokens = PerText::from_fn(|_| {
         (0..b * l)
             .map(|_| 1 + rng.below(a.vocab as u64 - 1) as u32)
             .collect::<Vec<u32>>()
-    };
-    let tokens = [tokens(), tokens(), tokens()];
-    let pool = [
-        vec![1.0 / l as f32; b * l],
-        vec![1.0 / l as f32; b * l],
-        vec![1.0 / l as f32; b * l],
-    ];
+    });
+    let text = tokens.map(|_, tokens| PaddedDocuments {
+        len: l,
+        tokens,
+        pool: vec![1.0 / l as f32; b * l],
+    });
     let image = (0..b * a.image_dim).map(|_| rng.next_f32()).collect();
-    let keep = (0..b * 4)
+    let keep = (0..b * MODALITY_SLOTS)
         .map(|_| if rng.next_f32() > 0.25 { 1.0 } else { 0.0 })
         .collect();
-    let mut mask = || {
+    let masks = PerText::from_fn(|_| {
         (0..b * a.hidden)
             .map(|_| if rng.bernoulli(0.5) { 0.0 } else { 2.0 })
             .collect::<Vec<f32>>()
-    };
-    let dropout = Some([mask(), mask(), mask()]);
+    });
+    let dropout = Some(DropoutMasks {
+        width: a.hidden,
+        masks,
+    });
     let ratings = (0..b).map(|_| 1.0 + 4.0 * rng.next_f32()).collect();
     Batch {
         rows: (0..b).collect(),
-        len: [l; 3],
-        tokens,
-        pool,
+        text,
+        image_dim: a.image_dim,
         image,
-        available: vec![1.0; b * 4],
+        available: vec![1.0; b * MODALITY_SLOTS],
         keep,
         dropout,
         ratings,
@@ -83,21 +133,11 @@ fn synthetic_batch(a: &Args, rng: &mut SeededRng) -> Batch {
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let a = Args::parse();
-    let device = match a.device.as_str() {
-        "cpu" => Device::Cpu,
-        "cuda" => {
-            Device::new_cuda(0).context("cannot open CUDA device 0 (build with --features cuda)")?
-        }
-        other => anyhow::bail!("--device {other}: expected cpu or cuda"),
-    };
-    let lstm = match a.lstm.as_str() {
-        "fused" => LstmImpl::Fused,
-        "stepwise" => LstmImpl::Stepwise,
-        "auto" => LstmImpl::Auto,
-        other => anyhow::bail!("--lstm {other}: expected fused, stepwise or auto"),
-    };
+    let a: Args = lrmm_core::cli::parse(&lrmm_core::build_info!("cuda"));
+    lrmm_core::logging::init(&a.verbosity)?;
+    tracing::info!("{a:?}");
+    let device = lrmm_model::device::device(a.device)?;
+    let lstm = a.lstm.kind();
     let cfg = ModelConfig {
         word_dim: a.word_dim,
         hidden: a.hidden,
@@ -133,9 +173,7 @@ fn main() -> anyhow::Result<()> {
     let mut optim = Optimizer::new(&model.store.params, &train_cfg, loss_cfg.weight_decay)?;
     let mut rng = SeededRng::new(0);
     let batches = (0..3)
-        .map(|_| {
-            synthetic_batch(&a, &mut rng).to_device(&device, DType::F32, a.image_dim, a.hidden)
-        })
+        .map(|_| synthetic_batch(&a, &mut rng).to_device(&device, DType::F32))
         .collect::<Result<Vec<_>, _>>()?;
     let sync = |t: &candle_core::Tensor| -> anyhow::Result<()> {
         t.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
@@ -195,7 +233,7 @@ fn main() -> anyhow::Result<()> {
         .map(|p| p.var.elem_count())
         .sum();
     let line = serde_json::json!({
-        "impl": format!("lrmm-candle-{}", a.lstm),
+        "impl": format!("lrmm-candle-{}", a.lstm.name()),
         "device": a.device,
         "threads": candle_core::utils::get_num_threads(),
         "train_samples_per_s": (train * 10.0).round() / 10.0,

@@ -4,37 +4,48 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use candle_core::Device;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use lrmm_core::cli::{DeviceSpec, Verbosity};
 use lrmm_model::config::Config;
 use lrmm_model::training::{train, TrainOptions};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Cuda,
-}
-
 /// Train the LRMM rating model (text LSTMs, image projection, m-drop, m-auto) with early
 /// stopping on the validation split.
+///
+/// Reads from --data the interactions, the token ids (review_tokens.parquet, item_tokens.parquet,
+/// tokenizer.json) and the image features (image_features.safetensors); the hyperparameters
+/// come from --config (a pipelines/*.toml file, with its `base` chain), then each --set in
+/// order. Writes model.safetensors (the best epoch on validation, written last), config.json
+/// (every hyperparameter, input hashes, the lrmm version) and train_log.csv into --out; an
+/// interrupted run resumes from the checkpoint it leaves there.
+///
+/// Examples:
+///
+///   lrmm-train --data build/default --out build/default/model --config pipelines/default.toml
+///   lrmm-train --data build/mi --out build/mi/lr --config pipelines/mi.toml \
+///     --set train.learning_rate=3e-4 --set data.max_len=100
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "lrmm-train", verbatim_doc_comment)]
 struct Args {
-    /// Artifact folder of the dataset (e.g. build/default): interactions, tokens, image features.
-    #[arg(long)]
+    /// Artifact folder read (e.g. build/default): interactions, tokens, image features.
+    #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    /// Folder written: model.safetensors, config.json, train_log.csv (and checkpoints while running).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
     /// Experiment config, a pipelines/*.toml file.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     config: PathBuf,
+    /// Override one config value after the file is read (repeatable, applied in order), e.g.
+    /// --set train.learning_rate=3e-4 --set mdrop.user=0.5. The value is TOML, else a string.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
     /// Seed of every random choice (initial weights, shuffling, m-drop, dropout).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Compute device (cuda needs a build with `--features cuda`).
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceArg,
-    /// Output folder for model.safetensors, config.json, train_log.csv (and checkpoints while running).
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, default_value = "cpu", value_parser = lrmm_core::cli::device_parser())]
+    device: DeviceSpec,
     /// Put each target review into its own user and item documents, as the paper's
     /// concatenation did (leaks the rated review's text into the input).
     #[arg(long)]
@@ -46,34 +57,32 @@ struct Args {
     /// later run resumes (time-boxed jobs).
     #[arg(long)]
     stop_after_epochs: Option<usize>,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
-    let mut config = Config::from_toml_file(&args.config)?;
+    let info = lrmm_core::build_info!("cuda");
+    let args: Args = lrmm_core::cli::parse(&info);
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
+    let mut config = Config::load(&args.config, &args.set)?;
     if args.leak_target {
         config.data.leak_target = true;
     }
     if let Some(e) = args.max_epochs {
         config.train.max_epochs = e;
     }
-    let device = match args.device {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Cuda => Device::new_cuda(0)
-            .context("cannot open CUDA device 0 (was lrmm-train built with --features cuda?)")?,
-    };
+    tracing::info!("config: {config:?}");
     let opts = TrainOptions {
         data_dir: args.data.clone(),
         config,
         seed: args.seed,
-        device,
+        device: lrmm_model::device::device(args.device)?,
         out_dir: args.out.clone(),
-        progress: !args.quiet,
+        progress: args.verbosity.progress(),
         interrupt_after: args.stop_after_epochs,
+        lrmm_version: info.version(),
     };
     match train(&opts) {
         Err(lrmm_model::ModelError::Interrupted(epoch)) => {

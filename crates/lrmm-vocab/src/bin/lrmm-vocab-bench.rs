@@ -10,22 +10,38 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context};
 use clap::Parser;
+use lrmm_core::cli::Verbosity;
 use lrmm_core::ArtifactDir;
 use lrmm_vocab::encode::encode_batch_with_tokenizer;
-use lrmm_vocab::{Encoder, Inputs, VocabOptions, VocabRule, WordCounts, WordSplitter};
+use lrmm_vocab::{Encoder, Inputs, StageIo, VocabOptions, VocabRule, WordCounts, WordSplitter};
 
 /// Benchmark the vocabulary stage on an artifact folder with ingestion outputs.
+///
+/// Runs the whole stage on --data (as lrmm-vocab does, writing its artifacts into --out, which
+/// defaults to --data), then times the encoding pass alone on all cores and on one core, beside
+/// tokenizers' own encode_batch_fast on the same documents, checks that both give the same ids,
+/// and prints a Markdown table on stdout.
+///
+/// Example (after `make bench-ingest`):
+///
+///   lrmm-vocab-bench --data build/bench --min-freq 20
 #[derive(Parser, Debug)]
+#[command(name = "lrmm-vocab-bench", verbatim_doc_comment)]
 struct Args {
-    /// Artifact folder with reviews.parquet and items.parquet (e.g. build/bench).
-    #[arg(long)]
+    /// Artifact folder read, with reviews.parquet and items.parquet (e.g. build/bench).
+    #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    /// Folder the full stage writes its artifacts into [default: --data].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Minimum word frequency, as in `lrmm-vocab`.
     #[arg(long, default_value_t = 20)]
     min_freq: u64,
     /// Reviews encoded in the per-encoder rows (the full stage row always uses every review).
     #[arg(long, default_value_t = 200_000)]
     sample: usize,
+    #[command(flatten)]
+    verbosity: Verbosity,
 }
 
 struct Row {
@@ -37,9 +53,16 @@ struct Row {
 }
 
 fn main() -> anyhow::Result<()> {
-    lrmm_core::logging::init();
-    let args = Args::parse();
-    let dir = ArtifactDir::new(&args.data);
+    let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!());
+    lrmm_core::logging::init(&args.verbosity)?;
+    tracing::info!("{args:?}");
+    let data = ArtifactDir::new(&args.data);
+    let out = ArtifactDir::new(args.out.as_ref().unwrap_or(&args.data));
+    let io = StageIo {
+        data: &data,
+        out: &out,
+        progress: args.verbosity.progress(),
+    };
     let options = VocabOptions {
         rule: VocabRule {
             min_freq: args.min_freq,
@@ -55,7 +78,7 @@ fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     let started = Instant::now();
-    let stats = lrmm_vocab::run(&dir, &options).context("full stage")?;
+    let stats = lrmm_vocab::run_into(io, &options).context("full stage")?;
     rows.push(Row {
         pass: "full stage (read, count, encode all, write)".into(),
         threads: cores,
@@ -64,9 +87,9 @@ fn main() -> anyhow::Result<()> {
         seconds: started.elapsed().as_secs_f64(),
     });
 
-    let inputs = Inputs::read(&dir)?;
-    let tokenizer = tokenizers::Tokenizer::from_file(dir.tokenizer())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.tokenizer().display()))?;
+    let inputs = Inputs::read(&data)?;
+    let tokenizer = tokenizers::Tokenizer::from_file(out.tokenizer())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", out.tokenizer().display()))?;
     let encoder = Encoder::new(&tokenizer)?;
     let generic_encoder = Encoder::new(&tokenizer)?.tokenizers_path_only();
     let all_reviews = inputs.review_texts();

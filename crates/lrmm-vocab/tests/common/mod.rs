@@ -92,7 +92,10 @@ pub fn python_tokenizers_available() -> bool {
         Ok(out) => {
             eprintln!(
                 "skipped: python3 cannot import tokenizers (pip install tokenizers): {}",
-                String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             );
             false
         }

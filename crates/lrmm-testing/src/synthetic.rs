@@ -9,10 +9,9 @@
 use std::path::Path;
 
 use lrmm_core::{ArtifactDir, SeededRng};
+use lrmm_model::config::Config;
+use lrmm_model::{ModelError, Result};
 use polars::prelude::*;
-
-use crate::config::Config;
-use crate::{ModelError, Result};
 
 /// A model small enough to train on these artifacts in seconds (tests of this crate and of the
 /// evaluation stage): d = 12, L = 30, AdamW, 4 epochs.
@@ -67,7 +66,10 @@ const N_FILLER: u32 = 40;
 const FIRST_WORD: u32 = 2;
 
 fn polars(path: &Path, e: PolarsError) -> ModelError {
-    ModelError::bad(path, e.to_string())
+    ModelError::BadArtifact {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn list_series(name: &str, lists: &[Vec<u32>]) -> Series {
@@ -84,6 +86,9 @@ fn list_series(name: &str, lists: &[Vec<u32>]) -> Series {
     s
 }
 
+/// One interaction: (user, item, rating, unix time, split, review tokens).
+type Row = (u32, u32, f32, i64, &'static str, Vec<u32>);
+
 /// Writes interactions, review/item tokens, tokenizer and image features into `dir`.
 pub fn write(dir: &ArtifactDir, spec: SyntheticSpec) -> Result<()> {
     dir.create()?;
@@ -96,12 +101,12 @@ pub fn write(dir: &ArtifactDir, spec: SyntheticSpec) -> Result<()> {
     let filler = quality_words + N_QUALITY;
     let vocab_size = filler + N_FILLER;
 
-    let mut rows: Vec<(u32, u32, f32, i64, &'static str, Vec<u32>)> = Vec::new();
-    for u in 0..spec.users {
+    let mut rows: Vec<Row> = Vec::new();
+    for (u, &taste_u) in taste.iter().enumerate() {
         let mut items: Vec<usize> = (0..spec.items).collect();
         rng.shuffle(&mut items);
         for (k, &o) in items.iter().take(spec.interactions_per_user).enumerate() {
-            let score = 3.5 + taste[u] + quality[o] + rng.normal() * 0.3;
+            let score = 3.5 + taste_u + quality[o] + rng.normal() * 0.3;
             let rating = score.round().clamp(1.0, 5.0) as f32;
             let split = match rng.below(10) {
                 0 => "valid",
@@ -250,5 +255,5 @@ pub fn write(dir: &ArtifactDir, spec: SyntheticSpec) -> Result<()> {
             candle_core::Tensor::from_vec(ids, n, &candle_core::Device::Cpu)?,
         ),
     ];
-    crate::init::save_safetensors(&dir.image_features(), &tensors)
+    lrmm_model::init::save_safetensors(&dir.image_features(), &tensors)
 }
