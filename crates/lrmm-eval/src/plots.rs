@@ -112,30 +112,61 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// How the x axis is labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XTicks {
+    /// plotters' own tick positions and labels (text length L, reviews per item).
+    Continuous,
+    /// Whole numbers only, each labelled once (epochs).
+    Integers,
+}
+
+/// The label of an x tick under [`XTicks::Integers`]: the whole number, or nothing between two.
+pub fn integer_tick_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-6 {
+        format!("{}", x.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
 fn draw_lines<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
-    x_label: &str,
-    y_label: &str,
+    (x_label, y_label): (&str, &str),
+    ticks: XTicks,
     series: &[Series],
 ) -> Result<(), String> {
     let (x0, x1) = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
     let (y0, y1) = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
+        .caption(title, (FONT, 18))
         .margin(12)
         .x_label_area_size(36)
-        .y_label_area_size(56)
+        .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
+    // Integer ticks: one candidate per quarter unit, every `step`-th whole number labelled, so
+    // at most about a dozen labels whatever the number of epochs.
+    let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
+    let step = whole.div_ceil(12).max(1) as i64;
+    let integer_labels = move |x: &f64| {
+        let label = integer_tick_label(*x);
+        match label.parse::<i64>() {
+            Ok(n) if n.rem_euclid(step) == 0 => label,
+            _ => String::new(),
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_label)
         .y_desc(y_label)
         .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .axis_desc_style((FONT, 14));
+    if ticks == XTicks::Integers {
+        mesh.x_labels((whole * 4).min(200))
+            .x_label_formatter(&integer_labels);
+    }
+    mesh.draw().map_err(|e| e.to_string())?;
     for (n, s) in series.iter().enumerate() {
         let color = COLORS[n % COLORS.len()];
         let points: Vec<(f64, f64)> = s
@@ -183,62 +214,120 @@ pub fn line_plot(
         let root = BitMapBackend::new(&tmp, (900, 560)).into_drawing_area();
         root.fill(&WHITE)
             .map_err(|e| draw_err(out)(e.to_string()))?;
-        draw_lines(&root, title, x_label, y_label, series).map_err(draw_err(out))?;
-        root.present().map_err(|e| draw_err(out)(e.to_string()))?;
-    }
-    persist(&tmp, out)
-}
-
-/// Learning curves from `train_log.csv`: training loss parts (left) and validation RMSE/MAE
-/// (right) per epoch.
-pub fn learning_curves(log: &Path, out: &Path) -> Result<(), PlotError> {
-    register_font();
-    let table = Table::read_csv(log)?;
-    let epoch = table.column("epoch").ok_or_else(|| PlotError::Input {
-        path: log.to_path_buf(),
-        message: "no `epoch` column".into(),
-    })?;
-    let series_of = |pred: &dyn Fn(&str) -> bool| -> Vec<Series> {
-        table
-            .columns
-            .iter()
-            .filter(|c| pred(c))
-            .map(|c| Series {
-                name: c.clone(),
-                points: epoch
-                    .iter()
-                    .copied()
-                    .zip(table.column(c).unwrap_or_default())
-                    .collect(),
-            })
-            .collect()
-    };
-    // Loss parts only: throughput columns (samples_per_s) share the prefix but not the scale.
-    let train =
-        series_of(&|c| c.starts_with("train") && !c.contains("per_s") && !c.contains("seconds"));
-    let valid = series_of(&|c| c == "valid_rmse" || c == "valid_mae");
-    if valid.is_empty() {
-        return Err(PlotError::Input {
-            path: log.to_path_buf(),
-            message: "no valid_rmse/valid_mae column".into(),
-        });
-    }
-    let tmp = temp_png(out);
-    {
-        let root = BitMapBackend::new(&tmp, (1200, 480)).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| draw_err(out)(e.to_string()))?;
-        let (left, right) = root.split_horizontally(600);
-        draw_lines(&left, "Training loss", "epoch", "loss", &train).map_err(draw_err(out))?;
-        draw_lines(&right, "Validation error", "epoch", "rating error", &valid)
+        draw_lines(&root, title, (x_label, y_label), XTicks::Continuous, series)
             .map_err(draw_err(out))?;
         root.present().map_err(|e| draw_err(out)(e.to_string()))?;
     }
     persist(&tmp, out)
 }
 
-/// RMSE of LRMM in each setting (+F, −U, −O, −M, −V) on each test subset, as grouped bars, with
-/// the Offset and SVD++ RMSE on the whole test set as reference lines.
+/// One panel of the learning curves: its title, y label and lines.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    pub title: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+}
+
+/// The panels of the learning curves, each with its own y axis: the loss parts differ by orders
+/// of magnitude (MSE ≈ 0.5 beside a KL term in the hundreds), so each has its own panel, then
+/// the validation errors and the learned loss weights α, β when the log has them.
+pub fn learning_panels(table: &Table, log: &Path) -> Result<Vec<Panel>, PlotError> {
+    let epoch = table.column("epoch").ok_or_else(|| PlotError::Input {
+        path: log.to_path_buf(),
+        message: "no `epoch` column".into(),
+    })?;
+    let series = |column: &str, name: &str| -> Option<Series> {
+        table.column(column).map(|values| Series {
+            name: name.to_string(),
+            points: epoch.iter().copied().zip(values).collect(),
+        })
+    };
+    let panel = |title: &str, y_label: &str, series: Vec<Series>| Panel {
+        title: title.to_string(),
+        y_label: y_label.to_string(),
+        series,
+    };
+    let mut panels = Vec::new();
+    for (column, title) in [
+        ("train_loss", "Training loss (total, eq. 22)"),
+        ("train_mse", "Training MSE (eq. 19)"),
+        ("train_recon", "Reconstruction error (eq. 21)"),
+        ("train_kl", "Sparsity penalty (KL, eq. 20)"),
+    ] {
+        if let Some(s) = series(column, column) {
+            panels.push(panel(title, "per sample", vec![s]));
+        }
+    }
+    let valid: Vec<Series> = [("valid_rmse", "RMSE"), ("valid_mae", "MAE")]
+        .into_iter()
+        .filter_map(|(c, n)| series(c, n))
+        .collect();
+    if valid.is_empty() {
+        return Err(PlotError::Input {
+            path: log.to_path_buf(),
+            message: "no valid_rmse/valid_mae column".into(),
+        });
+    }
+    panels.push(panel("Validation error", "rating error", valid));
+    let weights: Vec<Series> = [
+        ("alpha", "α (MSE weight)"),
+        ("beta", "β (reconstruction weight)"),
+    ]
+    .into_iter()
+    .filter_map(|(c, n)| series(c, n))
+    .collect();
+    if !weights.is_empty() {
+        panels.push(panel("Learned loss weights", "weight", weights));
+    }
+    Ok(panels)
+}
+
+/// Learning curves from `train_log.csv`: [`learning_panels`] in a grid of three columns, epochs
+/// as whole numbers.
+pub fn learning_curves(log: &Path, out: &Path) -> Result<(), PlotError> {
+    register_font();
+    let table = Table::read_csv(log)?;
+    let panels = learning_panels(&table, log)?;
+    let columns = panels.len().min(3);
+    let rows = panels.len().div_ceil(columns);
+    let tmp = temp_png(out);
+    {
+        let root =
+            BitMapBackend::new(&tmp, (500 * columns as u32, 380 * rows as u32)).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| draw_err(out)(e.to_string()))?;
+        for (area, panel) in root.split_evenly((rows, columns)).iter().zip(&panels) {
+            draw_lines(
+                area,
+                &panel.title,
+                ("epoch", &panel.y_label),
+                XTicks::Integers,
+                &panel.series,
+            )
+            .map_err(draw_err(out))?;
+        }
+        root.present().map_err(|e| draw_err(out)(e.to_string()))?;
+    }
+    persist(&tmp, out)
+}
+
+/// The test subsets that have rows and an LRMM error: the bars and legend entries of
+/// [`modality_errors`] (a cold-user subset with n = 0 gets neither).
+pub fn plotted_subsets(report: &MetricsReport) -> Vec<Subset> {
+    Subset::ALL
+        .into_iter()
+        .filter(|s| {
+            report
+                .subsets
+                .get(s.key())
+                .is_some_and(|r| r.n > 0 && r.lrmm.values().any(|e| e.rmse.is_some()))
+        })
+        .collect()
+}
+
+/// RMSE of LRMM in each setting (+F, −U, −O, −M, −V) on each test subset that has rows, as
+/// grouped bars, with the Offset and SVD++ RMSE on the whole test set as reference lines.
 pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotError> {
     register_font();
     let settings: Vec<&str> = SETTINGS
@@ -246,9 +335,10 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
         .map(|s| s.key)
         .filter(|k| report.lrmm.contains_key(*k))
         .collect();
+    let subsets = plotted_subsets(report);
     let mut bars = Vec::new(); // (setting index, subset index, rmse)
     for (x, key) in settings.iter().enumerate() {
-        for (g, subset) in Subset::ALL.iter().enumerate() {
+        for (g, subset) in subsets.iter().enumerate() {
             if let Some(rmse) = report
                 .subsets
                 .get(subset.key())
@@ -274,8 +364,8 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
         .map(|b| b.2)
         .chain(references.iter().map(|r| r.1))
         .fold(0.0, f64::max)
-        * 1.15
-        + 1e-3;
+        * 1.4
+        + 1e-3; // headroom for the legend above the tallest bar
     let tmp = temp_png(out);
     {
         let root = BitMapBackend::new(&tmp, (1000, 560)).into_drawing_area();
@@ -313,9 +403,9 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
                 .axis_desc_style((FONT, 14))
                 .draw()
                 .map_err(|e| e.to_string())?;
-            let width = 0.8 / Subset::ALL.len() as f64;
-            for (g, subset) in Subset::ALL.iter().enumerate() {
-                let color = COLORS[g];
+            let width = 0.8 / subsets.len().max(1) as f64;
+            for (g, subset) in subsets.iter().enumerate() {
+                let color = COLORS[Subset::ALL.iter().position(|s| s == subset).unwrap_or(g)];
                 chart
                     .draw_series(bars.iter().filter(|b| b.1 == g).map(|&(x, _, rmse)| {
                         let left = x as f64 + 0.1 + g as f64 * width;
@@ -342,7 +432,7 @@ pub fn modality_errors(report: &MetricsReport, out: &Path) -> Result<(), PlotErr
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(SeriesLabelPosition::UpperRight)
                 .label_font((FONT, 13))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
@@ -463,6 +553,83 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn each_loss_part_has_its_own_panel_and_epochs_are_whole_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("train_log.csv");
+        std::fs::write(
+            &log,
+            "epoch,train_loss,train_mse,train_recon,train_kl,alpha,beta,valid_rmse,valid_mae,seconds,train_samples_per_s\n\
+             1,40.0,0.9,35.0,480.0,1.0,1.0,0.81,0.56,3.0,100\n\
+             2,20.0,0.5,20.0,300.0,1.1,0.9,0.76,0.52,3.0,100\n",
+        )
+        .unwrap();
+        let panels = learning_panels(&Table::read_csv(&log).unwrap(), &log).unwrap();
+        let names: Vec<Vec<&str>> = panels
+            .iter()
+            .map(|p| p.series.iter().map(|s| s.name.as_str()).collect())
+            .collect();
+        // MSE (≈ 0.5) never shares an axis with the KL term (hundreds); timings are not plotted.
+        assert_eq!(
+            names,
+            [
+                vec!["train_loss"],
+                vec!["train_mse"],
+                vec!["train_recon"],
+                vec!["train_kl"],
+                vec!["RMSE", "MAE"],
+                vec!["α (MSE weight)", "β (reconstruction weight)"],
+            ]
+        );
+        assert_eq!(integer_tick_label(2.0), "2");
+        assert_eq!(integer_tick_label(2.5), "");
+        assert_eq!(integer_tick_label(12.000_000_1), "12");
+        learning_curves(&log, &dir.path().join("curves.png")).unwrap();
+    }
+
+    #[test]
+    fn empty_subsets_get_no_bars_and_no_legend_entry() {
+        use crate::evaluate::{Entry, SubsetReport};
+        use std::collections::BTreeMap;
+        let entry = |rmse: Option<f64>, n: usize| Entry {
+            rmse,
+            mae: rmse,
+            n,
+            recall_at_k: None,
+            ndcg_at_k: None,
+        };
+        let subset = |n: usize| SubsetReport {
+            n,
+            lrmm: [("+F".to_string(), entry((n > 0).then_some(0.7), n))].into(),
+            baselines: BTreeMap::new(),
+        };
+        let report = MetricsReport {
+            dataset: "d".into(),
+            split: "test".into(),
+            seed: 1,
+            k: 10,
+            relevance_threshold: 4.0,
+            n_train: 80,
+            n_test: 10,
+            lrmm_status: "evaluated".into(),
+            lrmm: [("+F".to_string(), entry(Some(0.7), 10))].into(),
+            baselines: [("offset".to_string(), entry(Some(1.0), 10))].into(),
+            subsets: [
+                ("all".to_string(), subset(10)),
+                ("warm".to_string(), subset(7)),
+                ("cold_item".to_string(), subset(3)),
+                ("cold_user".to_string(), subset(0)),
+            ]
+            .into(),
+        };
+        assert_eq!(
+            plotted_subsets(&report),
+            [Subset::All, Subset::Warm, Subset::ColdItem]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        modality_errors(&report, &dir.path().join("bars.png")).unwrap();
     }
 
     #[test]
