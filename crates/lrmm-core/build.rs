@@ -11,11 +11,15 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| repo.join(".git"));
     // Rebuild when HEAD moves: a new commit on the branch or a checkout of another one.
-    // Only files that exist: cargo reruns the script on every build for a missing one.
+    // Only paths that exist: cargo reruns the script on every build for a missing one. The
+    // branch's ref may be packed now and loose after the next commit, so the folder of the
+    // branch's ref is watched too (cargo scans a watched folder for any change).
     let mut watched = vec![git_dir.join("HEAD"), git_dir.join("packed-refs")];
     if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
         if let Some(reference) = head.trim().strip_prefix("ref: ") {
-            watched.push(git_dir.join(reference));
+            let reference = git_dir.join(reference);
+            watched.extend(reference.parent().map(Path::to_path_buf));
+            watched.push(reference);
         }
     }
     for path in watched.iter().filter(|p| p.exists()) {

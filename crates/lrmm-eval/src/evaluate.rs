@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::baselines::{self, BaselineKind, TrainSet};
 use crate::data::{Ratings, Subset};
 use crate::metrics::{error_metrics, ranking_metrics};
+use crate::ranking::{Protocol, RankingTask};
 
 /// Rows per LRMM prediction call, so the progress bar moves on large test sets.
 const PREDICT_CHUNK: usize = 4096;
@@ -57,6 +58,13 @@ pub const SETTINGS: [Setting; 5] = [
 /// (through `lrmm_model::inference::Predictor`), or a test double.
 pub trait RatingModel {
     fn predict(&self, rows: &[usize], drop: &[Modality]) -> anyhow::Result<Vec<f32>>;
+
+    /// Predicted ratings of arbitrary (user, item) pairs with every modality the data has, for
+    /// the ranking protocol ([`crate::ranking`]); `None` when the model cannot score pairs that
+    /// are not interaction rows (its ranking metrics are then left out).
+    fn score_pairs(&self, _pairs: &[(u32, u32)]) -> anyhow::Result<Option<Vec<f32>>> {
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +85,8 @@ pub struct EvalOptions {
     pub split: Split,
     /// Draw a progress bar over the LRMM predictions (off with `-q`).
     pub progress: bool,
+    /// The candidates of HR@K / NDCG@K ([`crate::ranking`]); `None` skips them.
+    pub ranking: Option<Protocol>,
 }
 
 impl Default for EvalOptions {
@@ -90,6 +100,7 @@ impl Default for EvalOptions {
             n_examples: 5,
             split: Split::Test,
             progress: true,
+            ranking: Some(Protocol::Sampled(99)),
         }
     }
 }
@@ -108,6 +119,10 @@ pub struct Predictions {
     pub lrmm: BTreeMap<&'static str, Vec<f32>>,
     /// By [`BaselineKind::key`].
     pub baselines: BTreeMap<&'static str, Vec<f32>>,
+    /// The ranking protocol's candidates of `rows` (same order), when it was run.
+    pub ranking: Option<RankingTask>,
+    /// Each model's scores of `ranking.pairs`, by `metrics.json` key (LRMM: "+F").
+    pub ranking_scores: BTreeMap<&'static str, Vec<f32>>,
 }
 
 impl Predictions {
@@ -124,13 +139,21 @@ impl Predictions {
 }
 
 /// Metrics of one model on one subset.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub rmse: Option<f64>,
     pub mae: Option<f64>,
     pub n: usize,
+    /// Recall@K of each user's own test items (close to 1 for every model on random splits).
     pub recall_at_k: Option<f64>,
+    /// NDCG@K of each user's own test items.
     pub ndcg_at_k: Option<f64>,
+    /// HR@K of each test item among items its user never rated ([`crate::ranking`]).
+    #[serde(default)]
+    pub hr_at_k: Option<f64>,
+    /// NDCG@K of the same ranking.
+    #[serde(default)]
+    pub ranked_ndcg_at_k: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +180,9 @@ pub struct MetricsReport {
     pub lrmm: BTreeMap<String, Entry>,
     pub baselines: BTreeMap<String, Entry>,
     pub subsets: BTreeMap<String, SubsetReport>,
+    /// How HR@K and NDCG@K were computed (`None` when the ranking protocol was not run).
+    #[serde(default)]
+    pub ranking_protocol: Option<String>,
 }
 
 /// Predicts the evaluated split (`options.split`, test by default) with every baseline in
@@ -192,22 +218,37 @@ pub fn predict_test(
             .collect(),
         lrmm: BTreeMap::new(),
         baselines: BTreeMap::new(),
+        ranking: None,
+        ranking_scores: BTreeMap::new(),
         rows,
     };
+    out.ranking = options
+        .ranking
+        .map(|protocol| RankingTask::new(ratings, &out.rows, protocol, options.seed));
     // The baselines are independent: fit them side by side.
-    let fitted: Vec<(&'static str, Vec<f32>)> = options
+    type Fitted = (&'static str, Vec<f32>, Option<Vec<f32>>);
+    let fitted: Vec<Fitted> = options
         .baselines
         .par_iter()
         .map(|&kind| {
             tracing::info!(baseline = kind.key(), "fitting");
             let model = kind.fit(&train, options.seed);
+            let ranked = out.ranking.as_ref().map(|task| {
+                baselines::predict_pairs(model.as_ref(), &train, &task.pairs, options.scale)
+            });
             (
                 kind.key(),
                 baselines::predict(model.as_ref(), &train, ratings, &out.rows, options.scale),
+                ranked,
             )
         })
         .collect();
-    out.baselines.extend(fitted);
+    for (key, predicted, ranked) in fitted {
+        out.baselines.insert(key, predicted);
+        if let Some(scores) = ranked {
+            out.ranking_scores.insert(key, scores);
+        }
+    }
     if let Some(model) = lrmm {
         let bar = if options.progress {
             ProgressBar::new((SETTINGS.len() * out.rows.len()) as u64).with_style(
@@ -240,11 +281,33 @@ pub fn predict_test(
             out.lrmm.insert(setting.key, predicted);
         }
         bar.finish_and_clear();
+        if let Some(task) = &out.ranking {
+            tracing::info!(
+                "ranking: LRMM scores {} (user, item) candidates of {} test rows",
+                task.pairs.len(),
+                task.len()
+            );
+            if let Some(scores) = model.score_pairs(&task.pairs)? {
+                anyhow::ensure!(
+                    scores.len() == task.pairs.len(),
+                    "LRMM returned {} scores for {} candidate pairs",
+                    scores.len(),
+                    task.pairs.len()
+                );
+                out.ranking_scores.insert(SETTINGS[0].key, scores);
+            }
+        }
     }
     Ok(out)
 }
 
-fn entry(p: &Predictions, mask: &[bool], predicted: &[f32], options: &EvalOptions) -> Entry {
+fn entry(
+    p: &Predictions,
+    mask: &[bool],
+    predicted: &[f32],
+    ranked: Option<&[f32]>,
+    options: &EvalOptions,
+) -> Entry {
     let pick = |v: &[f32]| -> Vec<f32> {
         v.iter()
             .zip(mask)
@@ -268,12 +331,18 @@ fn entry(p: &Predictions, mask: &[bool], predicted: &[f32], options: &EvalOption
         options.k,
         options.relevance_threshold,
     );
+    let (hr_at_k, ranked_ndcg_at_k) = match (&p.ranking, ranked) {
+        (Some(task), Some(scores)) => task.mean_metrics(scores, options.k, mask),
+        _ => (None, None),
+    };
     Entry {
         rmse: errors.rmse,
         mae: errors.mae,
         n: errors.n,
         recall_at_k: ranking.recall,
         ndcg_at_k: ranking.ndcg,
+        hr_at_k,
+        ranked_ndcg_at_k,
     }
 }
 
@@ -293,12 +362,18 @@ pub fn metrics_report(
             lrmm: p
                 .lrmm
                 .iter()
-                .map(|(k, v)| (k.to_string(), entry(p, &mask, v, options)))
+                .map(|(k, v)| {
+                    let ranked = p.ranking_scores.get(k).map(Vec::as_slice);
+                    (k.to_string(), entry(p, &mask, v, ranked, options))
+                })
                 .collect(),
             baselines: p
                 .baselines
                 .iter()
-                .map(|(k, v)| (k.to_string(), entry(p, &mask, v, options)))
+                .map(|(k, v)| {
+                    let ranked = p.ranking_scores.get(k).map(Vec::as_slice);
+                    (k.to_string(), entry(p, &mask, v, ranked, options))
+                })
                 .collect(),
         };
         subsets.insert(subset.key().to_string(), report);
@@ -316,6 +391,11 @@ pub fn metrics_report(
         lrmm: all.lrmm.clone(),
         baselines: all.baselines.clone(),
         subsets,
+        ranking_protocol: p
+            .ranking
+            .as_ref()
+            .and(options.ranking)
+            .map(|protocol| protocol.describe(options.k, options.seed)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Evaluation stage of lrmm: error and ranking metrics ([`metrics`]), the paper's rating-only
+//! Evaluation stage of lrmm: error and ranking metrics ([`metrics`], and the leave-one-out
+//! HR@K/NDCG@K protocol of [`ranking`]), the paper's rating-only
 //! baselines re-implemented after Surprise ([`baselines`]), the evaluation of a trained LRMM
 //! model with each modality removed on the test subsets of the paper ([`evaluate`]), its
 //! artifacts ([`output`]), and the Markdown tables ([`report`]) and PNG figures ([`plots`])
@@ -12,5 +13,6 @@ pub mod lrmm;
 pub mod metrics;
 pub mod output;
 pub mod plots;
+pub mod ranking;
 pub mod report;
 pub mod tsne;

@@ -1,16 +1,20 @@
 //! The trained LRMM model as a [`RatingModel`], through `lrmm_model::inference::Predictor`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use candle_core::Device;
-use lrmm_core::{ArtifactDir, Modality};
+use lrmm_core::{ArtifactDir, Modality, Split};
+use lrmm_model::data::{Extension, NewRow};
 use lrmm_model::inference::{Embeddings, Predictor};
 
 use crate::evaluate::RatingModel;
 
 pub struct LrmmModel {
     predictor: Predictor,
+    model_dir: PathBuf,
+    device: Device,
 }
 
 impl std::fmt::Debug for LrmmModel {
@@ -30,7 +34,11 @@ impl LrmmModel {
                     data.display()
                 )
             })?;
-        Ok(Self { predictor })
+        Ok(Self {
+            predictor,
+            model_dir: model_dir.to_path_buf(),
+            device: device.clone(),
+        })
     }
 
     /// Per-modality embeddings and their reconstructions (Figure 5).
@@ -42,5 +50,35 @@ impl LrmmModel {
 impl RatingModel for LrmmModel {
     fn predict(&self, rows: &[usize], drop: &[Modality]) -> anyhow::Result<Vec<f32>> {
         Ok(self.predictor.predict(rows, drop)?)
+    }
+
+    /// Each pair becomes a query row of the dataset extended in memory (outside every history,
+    /// so a pair's documents are exactly those of a test row of the same user and item).
+    fn score_pairs(&self, pairs: &[(u32, u32)]) -> anyhow::Result<Option<Vec<f32>>> {
+        let ds = self.predictor.dataset();
+        let extension = Extension {
+            users: ds.n_users,
+            items: ds.n_items,
+            rows: pairs
+                .iter()
+                .map(|&(user, item)| NewRow {
+                    user,
+                    item,
+                    rating: 0.0,
+                    unix_time: 0,
+                    split: Split::Test,
+                    tokens: Vec::new(),
+                })
+                .collect(),
+            ..Extension::default()
+        };
+        let (extended, rows) = ds.extend(&extension)?;
+        let scorer = Predictor::for_extended(
+            &self.model_dir,
+            self.predictor.saved().clone(),
+            Arc::new(extended),
+            &self.device,
+        )?;
+        Ok(Some(scorer.predict(&rows, &[])?))
     }
 }

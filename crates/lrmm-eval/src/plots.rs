@@ -599,6 +599,7 @@ mod tests {
             n,
             recall_at_k: None,
             ndcg_at_k: None,
+            ..Default::default()
         };
         let subset = |n: usize| SubsetReport {
             n,
@@ -623,6 +624,7 @@ mod tests {
                 ("cold_user".to_string(), subset(0)),
             ]
             .into(),
+            ranking_protocol: None,
         };
         assert_eq!(
             plotted_subsets(&report),

@@ -60,6 +60,14 @@ pub fn metrics_markdown(report: &MetricsReport) -> String {
          user's test items; relevant = rating ≥ {}.\n",
         report.n_train, report.n_test, report.split, report.lrmm_status, report.relevance_threshold, k = report.k
     );
+    if let Some(protocol) = &report.ranking_protocol {
+        let _ = writeln!(
+            md,
+            "Ranking ({protocol}; ties broken at random in expectation, so a constant predictor \
+             scores the chance level): columns HR@{k} and NDCG@{k} (ranked).\n",
+            k = report.k
+        );
+    }
     let mut header = String::from("| Model |");
     let mut rule = String::from("|---|");
     for subset in Subset::ALL {
@@ -69,6 +77,11 @@ pub fn metrics_markdown(report: &MetricsReport) -> String {
     }
     let _ = write!(header, " Recall@{k} | NDCG@{k} |", k = report.k);
     rule.push_str("---:|---:|");
+    let ranked = report.ranking_protocol.is_some();
+    if ranked {
+        let _ = write!(header, " HR@{k} | NDCG@{k} (ranked) |", k = report.k);
+        rule.push_str("---:|---:|");
+    }
     let _ = writeln!(md, "{header}\n{rule}");
     for (title, is_lrmm, key) in model_rows(report) {
         let mut line = format!("| {title} |");
@@ -88,6 +101,14 @@ pub fn metrics_markdown(report: &MetricsReport) -> String {
             cell(e.and_then(|e| e.recall_at_k)),
             cell(e.and_then(|e| e.ndcg_at_k))
         );
+        if ranked {
+            let _ = write!(
+                line,
+                " {} | {} |",
+                cell(e.and_then(|e| e.hr_at_k)),
+                cell(e.and_then(|e| e.ranked_ndcg_at_k))
+            );
+        }
         let _ = writeln!(md, "{line}");
     }
     md
@@ -174,44 +195,60 @@ pub fn aggregate_markdown(
     let Some(first) = reports.first() else {
         return (md, cells);
     };
+    let ranked = first.ranking_protocol.is_some();
+    if let Some(protocol) = &first.ranking_protocol {
+        let _ = writeln!(md, "Ranking on the whole test set: {protocol}.\n");
+    }
     let mut header = String::from("| Model |");
     let mut rule = String::from("|---|");
     for s in subsets {
         let _ = write!(header, " RMSE {t} | MAE {t} |", t = s.title());
         rule.push_str("---:|---:|");
     }
+    if ranked {
+        let _ = write!(header, " HR@{k} | NDCG@{k} (ranked) |", k = first.k);
+        rule.push_str("---:|---:|");
+    }
     let _ = writeln!(md, "{header}\n{rule}");
+    type Get = fn(&Entry) -> Option<f64>;
+    let errors: [(&str, Get); 2] = [("rmse", |e| e.rmse), ("mae", |e| e.mae)];
+    let ranking: [(&str, Get); 2] = [
+        ("hr", |e| e.hr_at_k),
+        ("ranked_ndcg", |e| e.ranked_ndcg_at_k),
+    ];
+    let mut columns: Vec<(Subset, &str, Get)> = subsets
+        .iter()
+        .flat_map(|&s| errors.iter().map(move |&(m, g)| (s, m, g)))
+        .collect();
+    if ranked {
+        columns.extend(ranking.iter().map(|&(m, g)| (Subset::All, m, g)));
+    }
     for (title, is_lrmm, key) in model_rows(first) {
         let mut line = format!("| {title} |");
-        for s in subsets {
-            for (metric, get) in [
-                ("rmse", (|e: &Entry| e.rmse) as fn(&Entry) -> Option<f64>),
-                ("mae", |e: &Entry| e.mae),
-            ] {
-                let values: Vec<f64> = reports
-                    .iter()
-                    .filter_map(|r| lookup(r, s.key(), is_lrmm, &key).and_then(get))
-                    .collect();
-                match mean_std(&values) {
-                    Some((mean, std)) => {
-                        // A subset can be empty in some runs (no cold user in that split): say so.
-                        let partial = if values.len() < reports.len() {
-                            format!(" ({}/{} runs)", values.len(), reports.len())
-                        } else {
-                            String::new()
-                        };
-                        let _ = write!(line, " {mean:.3} ± {std:.3}{partial} |");
-                        cells.push(AggregateCell {
-                            model: title.clone(),
-                            subset: s.key().to_string(),
-                            metric: metric.to_string(),
-                            mean,
-                            std,
-                            runs: values.len(),
-                        });
-                    }
-                    None => line.push_str(" – |"),
+        for &(s, metric, get) in &columns {
+            let values: Vec<f64> = reports
+                .iter()
+                .filter_map(|r| lookup(r, s.key(), is_lrmm, &key).and_then(get))
+                .collect();
+            match mean_std(&values) {
+                Some((mean, std)) => {
+                    // A subset can be empty in some runs (no cold user in that split): say so.
+                    let partial = if values.len() < reports.len() {
+                        format!(" ({}/{} runs)", values.len(), reports.len())
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(line, " {mean:.3} ± {std:.3}{partial} |");
+                    cells.push(AggregateCell {
+                        model: title.clone(),
+                        subset: s.key().to_string(),
+                        metric: metric.to_string(),
+                        mean,
+                        std,
+                        runs: values.len(),
+                    });
                 }
+                None => line.push_str(" – |"),
             }
         }
         let _ = writeln!(md, "{line}");
@@ -231,6 +268,7 @@ mod tests {
             n: 10,
             recall_at_k: None,
             ndcg_at_k: Some(1.0),
+            ..Default::default()
         };
         let map: BTreeMap<String, Entry> = [("offset".to_string(), e)].into();
         let lrmm: BTreeMap<String, Entry> = [("+F".to_string(), e)].into();
@@ -257,6 +295,7 @@ mod tests {
             lrmm,
             baselines: map,
             subsets,
+            ranking_protocol: None,
         }
     }
 
@@ -278,6 +317,38 @@ mod tests {
             .unwrap();
         assert_eq!(c.runs, 3);
         assert!((c.std - (0.02f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tables_name_the_ranking_protocol_and_show_hr_and_ndcg() {
+        let with_ranking = |seed, hr| {
+            let mut r = report(seed, 1.0);
+            r.ranking_protocol = Some("HR@10/NDCG@10: 99 sampled".into());
+            for s in r.subsets.values_mut() {
+                for e in s.baselines.values_mut().chain(s.lrmm.values_mut()) {
+                    e.hr_at_k = Some(hr);
+                    e.ranked_ndcg_at_k = Some(hr / 2.0);
+                }
+            }
+            r
+        };
+        let one = metrics_markdown(&with_ranking(1, 0.3));
+        assert!(one.contains("Ranking (HR@10/NDCG@10: 99 sampled"), "{one}");
+        assert!(one.contains("| HR@10 | NDCG@10 (ranked) |"), "{one}");
+        assert!(one.contains(" 0.300 | 0.150 |"), "{one}");
+        let (md, cells) = aggregate_markdown(
+            "T2",
+            &[with_ranking(1, 0.2), with_ranking(2, 0.4)],
+            &[Subset::All],
+        );
+        assert!(
+            md.contains("Ranking on the whole test set: HR@10/NDCG@10: 99 sampled."),
+            "{md}"
+        );
+        assert!(md.contains("0.300 ± 0.100 | 0.150 ± 0.050 |"), "{md}");
+        assert!(cells.iter().any(|c| c.metric == "hr" && c.runs == 2));
+        // Without the protocol (older metrics.json), no ranking columns.
+        assert!(!metrics_markdown(&report(1, 1.0)).contains("HR@"));
     }
 
     #[test]

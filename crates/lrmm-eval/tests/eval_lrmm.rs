@@ -76,6 +76,24 @@ fn lrmm_settings_subsets_predictions_and_figures() {
         .as_str()
         .unwrap()
         .starts_with("evaluated"));
+    // The ranking protocol: LRMM (+F) and every baseline get HR@K and NDCG@K, and the global
+    // mean's HR@K is the chance level of its all-tied scores, K / (candidates + 1), where the
+    // old per-user protocol gave every model 1.0.
+    assert!(metrics["ranking_protocol"]
+        .as_str()
+        .unwrap()
+        .contains("99 items its user never rated"));
+    for e in [&metrics["lrmm"]["+F"], &metrics["baselines"]["svdpp"]] {
+        let hr = e["hr_at_k"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&hr) && e["ranked_ndcg_at_k"].as_f64().unwrap() <= hr);
+    }
+    assert!(
+        metrics["lrmm"]["-U"]["hr_at_k"].is_null(),
+        "ranked with all modalities only"
+    );
+    let offset_hr = metrics["baselines"]["offset"]["hr_at_k"].as_f64().unwrap();
+    // 40 items, 8 rated per user: about 32 candidates, chance level ≈ 10 / 33.
+    assert!(offset_hr > 0.2 && offset_hr < 0.4, "{offset_hr}");
 
     // Removing the user's reviews must change the predictions (the model reads them).
     let df =
@@ -129,6 +147,41 @@ fn lrmm_settings_subsets_predictions_and_figures() {
         ] {
             std::fs::copy(data.root().join(f), keep.join(f.replace('/', "_"))).unwrap();
         }
+    }
+}
+
+/// Scoring a (user, item) pair through the extended dataset gives the +F prediction of the
+/// test row of that pair: the ranking protocol ranks with the model the table evaluates.
+#[test]
+fn pair_scores_equal_the_test_rows_predictions() {
+    use lrmm_eval::evaluate::RatingModel;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ArtifactDir::new(tmp.path().join("data"));
+    synthetic::write(&data, SyntheticSpec::default()).unwrap();
+    let model_dir = tmp.path().join("model");
+    train(&TrainOptions {
+        data_dir: data.root().to_path_buf(),
+        config: tiny(1, 0.01),
+        seed: 3,
+        device: Device::Cpu,
+        out_dir: model_dir.clone(),
+        progress: false,
+        interrupt_after: None,
+        lrmm_version: String::new(),
+    })
+    .unwrap();
+    let model = lrmm_eval::lrmm::LrmmModel::load(&model_dir, data.root(), &Device::Cpu).unwrap();
+    let ratings = lrmm_eval::data::Ratings::from_parquet(&data.interactions()).unwrap();
+    let rows = ratings.rows(lrmm_core::Split::Test);
+    let pairs: Vec<(u32, u32)> = rows
+        .iter()
+        .map(|&r| (ratings.user[r], ratings.item[r]))
+        .collect();
+    let by_row = model.predict(&rows, &[]).unwrap();
+    let by_pair = model.score_pairs(&pairs).unwrap().unwrap();
+    assert_eq!(by_row.len(), by_pair.len());
+    for (a, b) in by_row.iter().zip(&by_pair) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
 }
 

@@ -104,11 +104,27 @@ pub fn predict(
     rows: &[usize],
     scale: (f32, f32),
 ) -> Vec<f32> {
-    rows.iter()
-        .map(|&r| {
-            let user = train.inner_user(ratings.user[r]);
-            let item = train.inner_item(ratings.item[r]);
-            let est = model.estimate(user, item).unwrap_or(train.global_mean);
+    let pairs: Vec<(u32, u32)> = rows
+        .iter()
+        .map(|&r| (ratings.user[r], ratings.item[r]))
+        .collect();
+    predict_pairs(model, train, &pairs, scale)
+}
+
+/// Predicts arbitrary (user, item) pairs (original ids) with a fitted model, clipped to
+/// `scale`: the candidates of the ranking protocol.
+pub fn predict_pairs(
+    model: &dyn Estimator,
+    train: &TrainSet,
+    pairs: &[(u32, u32)],
+    scale: (f32, f32),
+) -> Vec<f32> {
+    pairs
+        .iter()
+        .map(|&(u, i)| {
+            let est = model
+                .estimate(train.inner_user(u), train.inner_item(i))
+                .unwrap_or(train.global_mean);
             (est as f32).clamp(scale.0, scale.1)
         })
         .collect()

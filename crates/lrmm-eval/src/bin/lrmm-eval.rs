@@ -14,6 +14,7 @@ use lrmm_eval::baselines::BaselineKind;
 use lrmm_eval::data::Ratings;
 use lrmm_eval::evaluate::{self, EvalOptions, RatingModel};
 use lrmm_eval::output::{self, EvalPaths};
+use lrmm_eval::ranking::Protocol;
 use lrmm_eval::report;
 
 /// Evaluate a dataset: the Surprise-equivalent baselines and, given a trained model, LRMM with
@@ -70,6 +71,14 @@ struct Args {
     /// Split to evaluate: valid inspects a model without looking at test.
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     split: SplitArg,
+    /// Candidates of HR@K / NDCG@K: each test item ranked among items its user never rated,
+    /// --ranking-negatives of them drawn with --seed (sampled), all of them (all; affordable on
+    /// small catalogues), or no ranking (none).
+    #[arg(long, value_enum, default_value_t = RankingArg::Sampled)]
+    ranking: RankingArg,
+    /// Negatives per test item with --ranking sampled.
+    #[arg(long, default_value_t = 99, value_name = "N")]
+    ranking_negatives: usize,
     /// Device for LRMM inference (cuda needs a build with `--features cuda`).
     #[arg(long, default_value = "cpu", value_parser = lrmm_core::cli::device_parser())]
     device: DeviceSpec,
@@ -114,6 +123,17 @@ fn baseline_kinds(list: &[BaselineArg]) -> anyhow::Result<Vec<BaselineKind>> {
         "--baselines none cannot be combined with other baselines"
     );
     Ok(list.iter().filter_map(|b| b.kind()).collect())
+}
+
+/// `--ranking`: the ranking protocol's candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RankingArg {
+    /// --ranking-negatives unrated items per test item, drawn with the seed.
+    Sampled,
+    /// Every item the user never rated.
+    All,
+    /// No HR@K / NDCG@K.
+    None,
 }
 
 /// `--split`: the evaluated split.
@@ -226,6 +246,11 @@ fn main() -> anyhow::Result<()> {
         n_examples: args.examples,
         split: args.split.split(),
         progress: args.verbosity.progress(),
+        ranking: match args.ranking {
+            RankingArg::Sampled => Some(Protocol::Sampled(args.ranking_negatives)),
+            RankingArg::All => Some(Protocol::All),
+            RankingArg::None => None,
+        },
         ..EvalOptions::default()
     };
     let artifacts = ArtifactDir::new(&args.data);
