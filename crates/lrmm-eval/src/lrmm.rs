@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use candle_core::Device;
-use lrmm_core::{ArtifactDir, Modality, Split};
+use lrmm_core::{ArtifactDir, Modality};
 use lrmm_model::data::{Extension, NewRow};
 use lrmm_model::inference::{Embeddings, Predictor};
 
@@ -59,17 +59,7 @@ impl RatingModel for LrmmModel {
         let extension = Extension {
             users: ds.n_users,
             items: ds.n_items,
-            rows: pairs
-                .iter()
-                .map(|&(user, item)| NewRow {
-                    user,
-                    item,
-                    rating: 0.0,
-                    unix_time: 0,
-                    split: Split::Test,
-                    tokens: Vec::new(),
-                })
-                .collect(),
+            rows: pairs.iter().map(|&(u, i)| NewRow::query(u, i)).collect(),
             ..Extension::default()
         };
         let (extended, rows) = ds.extend(&extension)?;

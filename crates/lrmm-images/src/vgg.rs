@@ -576,6 +576,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn descriptions_read_back_as_the_config_they_describe() {
+        for config in [
+            VggConfig::new(Depth::Vgg16, OutputLayer::Fc6),
+            VggConfig::new(Depth::Vgg11, OutputLayer::Fc7).with_width_divisor(8),
+            VggConfig::new(Depth::Vgg19, OutputLayer::Fc6)
+                .with_width_divisor(16)
+                .with_classifier_width(24),
+        ] {
+            assert_eq!(
+                VggConfig::from_description(&config.describe()),
+                Some(config)
+            );
+        }
+        assert_eq!(VggConfig::from_description("resnet50 to fc6"), None);
+        assert_eq!(
+            VggConfig::from_description("vgg16 to fc6 (conv widths / x)"),
+            None
+        );
+    }
+
+    #[test]
     fn stage_indices_match_torchvision_numbering() {
         // torchvision vgg16: convs at features.0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28.
         let specs = VggConfig::new(Depth::Vgg16, OutputLayer::Fc6).tensor_specs();

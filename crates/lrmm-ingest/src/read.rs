@@ -90,9 +90,10 @@ pub struct Skipped {
 }
 
 impl Skipped {
-    const EXAMPLES: usize = 10;
+    /// Reasons kept (the rest are only counted).
+    pub const EXAMPLES: usize = 10;
 
-    fn record(&mut self, path: &Path, line: u64, message: &str) {
+    pub fn record(&mut self, path: &Path, line: u64, message: &str) {
         self.count += 1;
         if self.examples.len() < Self::EXAMPLES {
             self.examples

@@ -68,7 +68,9 @@ pub fn parse_review(line: &str) -> Result<RawReview, String> {
     })
 }
 
-fn required(value: Option<Cow<'_, str>>, name: &str) -> Result<String, String> {
+/// A required id field of a line, as given (ids are matched exactly; only an all-blank one is
+/// refused).
+pub fn required(value: Option<Cow<'_, str>>, name: &str) -> Result<String, String> {
     match value {
         Some(v) if !v.trim().is_empty() => Ok(v.into_owned()),
         Some(_) => Err(format!("required field `{name}` is empty")),

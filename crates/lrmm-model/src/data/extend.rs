@@ -26,6 +26,21 @@ pub struct NewRow {
     pub tokens: Vec<u32>,
 }
 
+impl NewRow {
+    /// A query row: outside the training split, so it never enters a history, and its
+    /// documents are those a test row of the same user and item would get.
+    pub fn query(user: u32, item: u32) -> Self {
+        Self {
+            user,
+            item,
+            rating: 0.0,
+            unix_time: 0,
+            split: Split::Test,
+            tokens: Vec::new(),
+        }
+    }
+}
+
 /// What to add to a dataset.
 #[derive(Debug, Clone, Default)]
 pub struct Extension {
