@@ -23,16 +23,7 @@ fn predictions_through_the_binary_equal_the_evaluation_stage_on_every_test_row()
     let pairs = tmp.path().join("pairs.jsonl");
     write(&pairs, &b.test_pairs_jsonl(|_| true));
     let out = tmp.path().join("predictions.parquet");
-    let (ok, stderr) = predict(&[
-        "--model",
-        s(&b.model),
-        "--data",
-        s(&b.dir),
-        "--pairs",
-        s(&pairs),
-        "--out",
-        s(&out),
-    ]);
+    let (ok, stderr) = b.predict(&["--pairs", s(&pairs), "--out", s(&out)]);
     assert!(ok, "{stderr}");
     let rows = read_output(&out);
     let eval = b.eval_full();
@@ -79,11 +70,7 @@ fn top_k_over_each_test_users_items_gives_the_evaluation_stage_metrics() {
             &options,
         );
         let out = tmp.path().join(format!("top{k}.parquet"));
-        let (ok, stderr) = predict(&[
-            "--model",
-            s(&b.model),
-            "--data",
-            s(&b.dir),
+        let (ok, stderr) = b.predict(&[
             "--pairs",
             s(&pairs),
             "--top-k",
@@ -278,11 +265,7 @@ fn cold_items_from_their_raw_records_equal_the_evaluation_stage() {
         &cold_asins.iter().cloned().collect::<Vec<_>>().join("\n"),
     );
     let out = tmp.path().join("cold.parquet");
-    let (ok, stderr) = predict(&[
-        "--model",
-        s(&b.model),
-        "--data",
-        s(&b.dir),
+    let (ok, stderr) = b.predict(&[
         "--pairs",
         s(&pairs),
         "--meta",

@@ -163,6 +163,13 @@ pub fn eval_options() -> EvalOptions {
 }
 
 impl Built {
+    /// Runs lrmm-predict on this pipeline's model and dataset folder, `args` after them.
+    pub fn predict(&self, args: &[&str]) -> (bool, String) {
+        let mut all = vec!["--model", s(&self.model), "--data", s(&self.dir)];
+        all.extend_from_slice(args);
+        predict(&all)
+    }
+
     /// The pairs of the evaluated test rows, in row order, as JSON lines.
     pub fn test_pairs_jsonl(&self, keep: impl Fn(usize) -> bool) -> String {
         let mut out = String::new();
