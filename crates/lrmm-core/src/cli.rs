@@ -60,12 +60,6 @@ pub enum DeviceSpec {
     Cuda(usize),
 }
 
-impl DeviceSpec {
-    pub fn is_cuda(self) -> bool {
-        matches!(self, DeviceSpec::Cuda(_))
-    }
-}
-
 /// A device string that is none of `cpu`, `cuda`, `cuda:N`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown device `{0}`: use cpu, cuda or cuda:N (N the GPU's ordinal)")]
