@@ -34,15 +34,17 @@ train: $(MODEL_DIR)/model.safetensors ## train LRMM on build/$(NAME) with CONFIG
 
 ALL_TARGETS += $(MODEL_DIR)/model.safetensors
 
-# Throughput at the paper's shapes (batch 256, L 100, LSTM 256, AE 1024, embedding 128, vocab 20k)
-# on synthetic batches: one JSON line per implementation, then PyTorch's reference line.
-# The stepwise (stock candle ops) LSTM takes minutes per step on a CPU: BENCH_STEPWISE=1 adds it.
+# Throughput beside the PyTorch reference: BENCH_ROUNDS paired rounds (lrmm, then PyTorch) at the
+# paper's shapes (batch 256, L 100, LSTM 256, AE 1024, embedding 128, vocab 20k) and at the default
+# config's (batch 64, L 50, embedding 32, hidden 64, AE 256), on synthetic batches; prints a table of
+# medians with GFLOP/s, the share of the CPU's FP32 peak and peak RSS (scripts/bench_train.py).
+# The stepwise (stock candle ops) LSTM takes minutes per step on a CPU: BENCH_STEPWISE=1 adds a line.
 BENCH_STEPS ?= 3
+BENCH_ROUNDS ?= 3
+BENCH_SHAPES ?= paper,default
 BENCH_STEPWISE ?= $(if $(filter cuda,$(DEVICE)),1,0)
-bench-train: $(BIN)/lrmm-bench-train ## train/infer samples/s of LRMM (candle) beside PyTorch, JSON lines
-	$(BIN)/lrmm-bench-train --lstm fused --device $(DEVICE) --steps $(BENCH_STEPS)
+bench-train: $(BIN)/lrmm-bench-train ## train/infer samples/s of LRMM beside PyTorch: medians, GFLOP/s, peak RSS (BENCH_ROUNDS, BENCH_SHAPES)
+	python3 scripts/bench_train.py --lrmm $(BIN)/lrmm-bench-train --torch $(SHARED)/bench/lrmm_torch.py \
+		--device $(DEVICE) --rounds $(BENCH_ROUNDS) --steps $(BENCH_STEPS) --shapes $(BENCH_SHAPES)
 	@if [ "$(BENCH_STEPWISE)" = 1 ]; then $(BIN)/lrmm-bench-train --lstm stepwise --device $(DEVICE) --steps 1; \
-	else echo "bench-train: stepwise LSTM skipped (about 150 s per training step on 2 CPU cores); BENCH_STEPWISE=1 runs it"; fi
-	@if python3 -c 'import torch' 2>/dev/null; then \
-		python3 $(SHARED)/bench/lrmm_torch.py --device $(DEVICE) --steps $(BENCH_STEPS); \
-	else echo "bench-train: no PyTorch line: python3 cannot import torch"; fi
+	else echo "bench-train: stepwise LSTM skipped (minutes per training step on 2 CPU cores); BENCH_STEPWISE=1 runs it"; fi

@@ -203,7 +203,11 @@ macro_rules! build_info {
 
 /// Parses the command line into `A`, with `--version` telling `info`. Exits with clap's message
 /// (and code 2) on a bad command line, as `A::parse()` does.
+///
+/// Every binary starts here, so this is also where the process is set up before any thread or
+/// large allocation exists: freed memory is kept for reuse ([`crate::memory::keep_freed_memory`]).
 pub fn parse<A: clap::Parser>(info: &BuildInfo) -> A {
+    crate::memory::keep_freed_memory();
     parse_from(info, std::env::args_os())
 }
 

@@ -11,7 +11,9 @@
 //!   one seeded random number generator ([`rng`]) so the same inputs and seed give the same bytes,
 //!   the error metrics of eqs. 23–24 ([`metrics`]) that early stopping and evaluation share, the
 //!   baseline estimates ([`baseline`]) that the model's offsets and the Biases baseline share, and
-//!   the one direct matrix-multiply call ([`linalg`]) of the VGG and the LSTM.
+//!   the one direct matrix-multiply call ([`linalg`]) of the VGG and the LSTM, and the allocator
+//!   setting every binary starts with ([`memory`]). Those two modules hold the workspace's only
+//!   `unsafe` blocks.
 //!
 //! What does not belong here: anything only one stage uses (it lives in that stage's crate),
 //! anything that needs candle, polars' lazy engine or a tokenizer (the stage crates bring those),
@@ -25,6 +27,7 @@ pub mod image_features;
 pub mod interactions;
 pub mod linalg;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod modality;
 pub mod parquet;

@@ -128,25 +128,13 @@ impl TextEncoder {
         )?;
         Ok(Self {
             embedding,
-            lstm: Lstm {
-                w_ih,
-                w_hh,
-                bias,
-                implementation: cfg.lstm,
-            },
+            lstm: Lstm::new(w_ih, w_hh, bias, cfg.lstm),
         })
     }
 
     /// `tokens`: [B, T] u32, right-padded; `pool`: [B, 1, T] with 1/n on the n real tokens.
     pub fn forward(&self, tokens: &Tensor, pool: &Tensor) -> Result<Tensor> {
-        let (b, t) = tokens.dims2()?;
-        let emb = self
-            .embedding
-            .index_select(&tokens.flatten_all()?, 0)?
-            .reshape((b, t, ()))?;
-        let states = self.lstm.forward(&emb)?;
-        // Eq. 9 as a batched matmul: padding has weight 0, so trailing [PAD]s change nothing.
-        Ok(pool.matmul(&states)?.squeeze(1)?)
+        Ok(self.lstm.encode(&self.embedding, tokens, pool)?)
     }
 }
 
