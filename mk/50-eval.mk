@@ -15,8 +15,11 @@ $(BIN)/lrmm-eval $(BIN)/lrmm-report &: $(RUST_SOURCES)
 $(BUILD)/.eval.args: FORCE
 	$(call remember,$@,$(EVAL_ARGS))
 
+# The tfidf baseline reads the vocabulary stage's token ids.
+EVAL_TEXT := $(BUILD)/review_tokens.parquet $(BUILD)/item_tokens.parquet
+
 # metrics.json is written last, after the predictions and tables.
-$(BUILD)/metrics.json: $(BUILD)/interactions.parquet $(BUILD)/model/model.safetensors $(BIN)/lrmm-eval $(BUILD)/.eval.args
+$(BUILD)/metrics.json: $(BUILD)/interactions.parquet $(EVAL_TEXT) $(BUILD)/model/model.safetensors $(BIN)/lrmm-eval $(BUILD)/.eval.args
 	$(BIN)/lrmm-eval --data $(BUILD) --model $(BUILD)/model $(EVAL_ARGS)
 
 $(REPORT_DIR)/report.md: $(BUILD)/metrics.json $(BIN)/lrmm-report
@@ -27,8 +30,9 @@ eval: $(BUILD)/metrics.json ## metrics of LRMM (+F/-U/-O/-M/-V) and the baseline
 
 report: $(REPORT_DIR)/report.md ## Markdown + PNG report of build/$(NAME) (learning curves, per-modality errors)
 
-# Baselines only, without a trained model (e.g. on a freshly ingested real category).
-eval-baselines: $(BUILD)/interactions.parquet $(BIN)/lrmm-eval ## baselines only on build/$(NAME) → build/$(NAME)/baselines/
+# Baselines only, without a trained model (e.g. on a freshly ingested real category; the
+# vocabulary stage runs first for tfidf).
+eval-baselines: $(BUILD)/interactions.parquet $(EVAL_TEXT) $(BIN)/lrmm-eval ## baselines only on build/$(NAME) → build/$(NAME)/baselines/
 	$(BIN)/lrmm-eval --data $(BUILD) --out $(BUILD)/baselines $(EVAL_ARGS)
 
 ALL_TARGETS += $(BUILD)/metrics.json $(REPORT_DIR)/report.md

@@ -8,10 +8,11 @@ use lrmm_core::{Modality, SeededRng, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::baselines::{self, BaselineKind, TrainSet};
+use crate::baselines::{self, BaselineKind, FitInputs, ModelSelection, TrainSet};
 use crate::data::{Ratings, Subset};
 use crate::metrics::{error_metrics, ranking_metrics};
 use crate::ranking::{Protocol, RankingTask};
+use crate::text::ItemTexts;
 
 /// Rows per LRMM prediction call, so the progress bar moves on large test sets.
 const PREDICT_CHUNK: usize = 4096;
@@ -123,6 +124,8 @@ pub struct Predictions {
     pub ranking: Option<RankingTask>,
     /// Each model's scores of `ranking.pairs`, by `metrics.json` key (LRMM: "+F").
     pub ranking_scores: BTreeMap<&'static str, Vec<f32>>,
+    /// What each baseline that chooses a hyper-parameter chose on validation, by its key.
+    pub model_selection: BTreeMap<&'static str, ModelSelection>,
 }
 
 impl Predictions {
@@ -183,12 +186,28 @@ pub struct MetricsReport {
     /// How HR@K and NDCG@K were computed (`None` when the ranking protocol was not run).
     #[serde(default)]
     pub ranking_protocol: Option<String>,
+    /// Hyper-parameters chosen on the validation split, by baseline key (the content
+    /// baseline's λ); absent when no evaluated baseline chooses one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_selection: BTreeMap<String, ModelSelection>,
 }
 
 /// Predicts the evaluated split (`options.split`, test by default) with every baseline in
-/// `options` and, when given, LRMM in every setting.
+/// `options` and, when given, LRMM in every setting; without item texts, so a content baseline
+/// in `options` is an error ([`predict_test_with_texts`]).
 pub fn predict_test(
     ratings: &Ratings,
+    lrmm: Option<&dyn RatingModel>,
+    options: &EvalOptions,
+) -> anyhow::Result<Predictions> {
+    predict_test_with_texts(ratings, None, lrmm, options)
+}
+
+/// [`predict_test`] with the item texts the content baseline reads (`texts` row-aligned with
+/// `ratings`).
+pub fn predict_test_with_texts(
+    ratings: &Ratings,
+    texts: Option<&ItemTexts>,
     lrmm: Option<&dyn RatingModel>,
     options: &EvalOptions,
 ) -> anyhow::Result<Predictions> {
@@ -220,33 +239,56 @@ pub fn predict_test(
         baselines: BTreeMap::new(),
         ranking: None,
         ranking_scores: BTreeMap::new(),
+        model_selection: BTreeMap::new(),
         rows,
     };
     out.ranking = options
         .ranking
         .map(|protocol| RankingTask::new(ratings, &out.rows, protocol, options.seed));
     // The baselines are independent: fit them side by side.
-    type Fitted = (&'static str, Vec<f32>, Option<Vec<f32>>);
+    struct Fitted {
+        key: &'static str,
+        predicted: Vec<f32>,
+        ranked: Option<Vec<f32>>,
+        selection: Option<ModelSelection>,
+    }
+    let inputs = FitInputs {
+        ratings,
+        train: &train,
+        texts,
+        seed: options.seed,
+        scale: options.scale,
+    };
     let fitted: Vec<Fitted> = options
         .baselines
         .par_iter()
         .map(|&kind| {
             tracing::info!(baseline = kind.key(), "fitting");
-            let model = kind.fit(&train, options.seed);
+            let model = kind.fit(&inputs)?;
             let ranked = out.ranking.as_ref().map(|task| {
                 baselines::predict_pairs(model.as_ref(), &train, &task.pairs, options.scale)
             });
-            (
-                kind.key(),
-                baselines::predict(model.as_ref(), &train, ratings, &out.rows, options.scale),
+            Ok(Fitted {
+                key: kind.key(),
+                predicted: baselines::predict(
+                    model.as_ref(),
+                    &train,
+                    ratings,
+                    &out.rows,
+                    options.scale,
+                ),
                 ranked,
-            )
+                selection: model.model_selection(),
+            })
         })
-        .collect();
-    for (key, predicted, ranked) in fitted {
-        out.baselines.insert(key, predicted);
-        if let Some(scores) = ranked {
-            out.ranking_scores.insert(key, scores);
+        .collect::<Result<_, baselines::BaselineError>>()?;
+    for f in fitted {
+        out.baselines.insert(f.key, f.predicted);
+        if let Some(scores) = f.ranked {
+            out.ranking_scores.insert(f.key, scores);
+        }
+        if let Some(selection) = f.selection {
+            out.model_selection.insert(f.key, selection);
         }
     }
     if let Some(model) = lrmm {
@@ -396,6 +438,11 @@ pub fn metrics_report(
             .as_ref()
             .and(options.ranking)
             .map(|protocol| protocol.describe(options.k, options.seed)),
+        model_selection: p
+            .model_selection
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     }
 }
 
@@ -439,6 +486,8 @@ mod tests {
             for i in 0..6u32 {
                 let split = if (u + i).is_multiple_of(5) {
                     Split::Test
+                } else if (u + i) % 5 == 1 && u < 3 {
+                    Split::Valid
                 } else {
                     Split::Train
                 };
@@ -450,12 +499,25 @@ mod tests {
         r
     }
 
+    /// Metadata: item i holds word 2 + i % 3; each review its rating's word.
+    fn toy_texts(ratings: &Ratings) -> ItemTexts {
+        ItemTexts {
+            meta: (0..10u32).map(|i| vec![2 + i % 3, 1]).collect(),
+            reviews: ratings
+                .rating
+                .iter()
+                .map(|&s| vec![10 + s as u32])
+                .collect(),
+        }
+    }
+
     #[test]
     fn settings_and_subsets_reach_metrics_json() {
         let ratings = toy();
+        let texts = toy_texts(&ratings);
         let oracle = Oracle(&ratings);
         let options = EvalOptions::default();
-        let p = predict_test(&ratings, Some(&oracle), &options).unwrap();
+        let p = predict_test_with_texts(&ratings, Some(&texts), Some(&oracle), &options).unwrap();
         let m = metrics_report("toy", &ratings, &p, "evaluated", &options);
         assert_eq!(m.n_test, 10);
         assert_eq!(m.lrmm["+F"].rmse, Some(0.0));
@@ -476,12 +538,39 @@ mod tests {
             back.subsets.keys().collect::<Vec<_>>(),
             ["all", "cold_item", "cold_user", "warm"]
         );
+        // Every baseline, the content one included, is scored and ranked; its λ is recorded.
+        let keys: Vec<&str> = BaselineKind::ALL.map(BaselineKind::key).to_vec();
+        assert_eq!(back.baselines.keys().collect::<Vec<_>>().len(), keys.len());
+        for key in keys {
+            assert!(back.baselines[key].rmse.is_some(), "{key}");
+            assert!(back.baselines[key].hr_at_k.is_some(), "{key}");
+        }
+        let selection = &back.model_selection["tfidf"];
+        assert_eq!(selection.valid_n, ratings.rows(Split::Valid).len());
+        assert!(selection.grid.contains(&selection.chosen));
+    }
+
+    #[test]
+    fn the_content_baseline_without_texts_is_a_clear_error() {
+        let ratings = toy();
+        let err = predict_test(&ratings, None, &EvalOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("item_tokens.parquet"), "{err}");
+        let rating_only = EvalOptions {
+            baselines: BaselineKind::SURPRISE.to_vec(),
+            ..EvalOptions::default()
+        };
+        let p = predict_test(&ratings, None, &rating_only).unwrap();
+        assert!(!p.baselines.contains_key("tfidf"));
     }
 
     #[test]
     fn examples_are_warm_and_seeded() {
         let ratings = toy();
-        let p = predict_test(&ratings, None, &EvalOptions::default()).unwrap();
+        let options = EvalOptions {
+            baselines: BaselineKind::SURPRISE.to_vec(),
+            ..EvalOptions::default()
+        };
+        let p = predict_test(&ratings, None, &options).unwrap();
         let a = example_rows(&p, 3, 5);
         assert_eq!(a, example_rows(&p, 3, 5));
         assert_eq!(a.len(), 3);

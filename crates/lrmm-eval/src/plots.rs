@@ -625,6 +625,7 @@ mod tests {
             ]
             .into(),
             ranking_protocol: None,
+            model_selection: BTreeMap::new(),
         };
         assert_eq!(
             plotted_subsets(&report),

@@ -44,6 +44,67 @@ fn lookup<'a>(
     }
 }
 
+/// What the baseline rows mean where the table cannot say it: Biases' fallback on cold rows and
+/// the content baseline's λ chosen on validation (with every λ's validation RMSE for one run,
+/// the choice of each run for several). Empty without either baseline.
+pub fn baseline_notes(reports: &[MetricsReport]) -> String {
+    let Some(first) = reports.first() else {
+        return String::new();
+    };
+    let mut notes = Vec::new();
+    let has = |key: &str| first.baselines.contains_key(key);
+    if has(BaselineKind::Bias.key()) || has(BaselineKind::TfIdf.key()) {
+        notes.push(
+            "Biases on the cold-item rows is the fallback μ + b_u (an item without training \
+             ratings has item bias 0), on the cold-user rows μ + b_i (μ where both are cold)."
+                .to_string(),
+        );
+    }
+    if has(BaselineKind::TfIdf.key()) {
+        let mut note = String::from(
+            "TF-IDF ridge = the same biases + a ridge regression of their training residuals on \
+             TF-IDF of the item's metadata and training reviews (a cold item: its metadata only)",
+        );
+        let selections: Vec<&crate::baselines::ModelSelection> = reports
+            .iter()
+            .filter_map(|r| r.model_selection.get(BaselineKind::TfIdf.key()))
+            .collect();
+        match selections[..] {
+            [] => {}
+            [sel] => {
+                let tried: Vec<String> = sel
+                    .grid
+                    .iter()
+                    .zip(&sel.valid_rmse)
+                    .map(|(l, r)| format!("{l}: {r:.4}"))
+                    .collect();
+                let _ = write!(
+                    note,
+                    "; λ = {} chosen on validation (RMSE by λ over {} rows: {})",
+                    sel.chosen,
+                    sel.valid_n,
+                    tried.join(", ")
+                );
+            }
+            _ => {
+                let chosen: Vec<String> = selections.iter().map(|s| s.chosen.to_string()).collect();
+                let _ = write!(
+                    note,
+                    "; λ chosen on each run's validation split: {}",
+                    chosen.join(", ")
+                );
+            }
+        }
+        note.push('.');
+        notes.push(note);
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", notes.join(" "))
+    }
+}
+
 /// Table 2 of the paper for one run: RMSE and MAE on every test subset, and the ranking
 /// metrics on the whole test set.
 pub fn metrics_markdown(report: &MetricsReport) -> String {
@@ -110,6 +171,10 @@ pub fn metrics_markdown(report: &MetricsReport) -> String {
             );
         }
         let _ = writeln!(md, "{line}");
+    }
+    let notes = baseline_notes(std::slice::from_ref(report));
+    if !notes.is_empty() {
+        let _ = write!(md, "\n{notes}");
     }
     md
 }
@@ -253,6 +318,10 @@ pub fn aggregate_markdown(
         }
         let _ = writeln!(md, "{line}");
     }
+    let notes = baseline_notes(reports);
+    if !notes.is_empty() {
+        let _ = write!(md, "\n{notes}");
+    }
     (md, cells)
 }
 
@@ -296,6 +365,7 @@ mod tests {
             baselines: map,
             subsets,
             ranking_protocol: None,
+            model_selection: BTreeMap::new(),
         }
     }
 
@@ -349,6 +419,59 @@ mod tests {
         assert!(cells.iter().any(|c| c.metric == "hr" && c.runs == 2));
         // Without the protocol (older metrics.json), no ranking columns.
         assert!(!metrics_markdown(&report(1, 1.0)).contains("HR@"));
+    }
+
+    #[test]
+    fn tables_say_what_biases_is_on_cold_rows_and_which_lambda_tfidf_chose() {
+        let with = |seed: u64, lambda: f64| {
+            let mut r = report(seed, 1.0);
+            let e = r.baselines["offset"];
+            for key in ["bias", "tfidf"] {
+                r.baselines.insert(key.to_string(), e);
+                for s in r.subsets.values_mut() {
+                    s.baselines.insert(key.to_string(), e);
+                }
+            }
+            r.model_selection.insert(
+                "tfidf".to_string(),
+                crate::baselines::ModelSelection {
+                    parameter: "lambda".into(),
+                    grid: vec![1.0, 10.0],
+                    valid_rmse: vec![0.9, 0.8],
+                    chosen: lambda,
+                    valid_n: 7,
+                },
+            );
+            r
+        };
+        let md = metrics_markdown(&with(1, 10.0));
+        let (biases, tfidf, lrmm) = (
+            md.find("| Biases |").unwrap(),
+            md.find("| TF-IDF ridge |").unwrap(),
+            md.find("| LRMM(+F) |").unwrap(),
+        );
+        assert!(biases < tfidf && tfidf < lrmm, "{md}");
+        assert!(
+            md.contains("Biases on the cold-item rows is the fallback μ + b_u"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "λ = 10 chosen on validation (RMSE by λ over 7 rows: 1: 0.9000, 10: 0.8000)"
+            ),
+            "{md}"
+        );
+        let (t2, _) = aggregate_markdown("T2", &[with(1, 10.0), with(2, 1.0)], &[Subset::All]);
+        assert!(
+            t2.contains("| TF-IDF ridge |") && t2.contains("μ + b_u"),
+            "{t2}"
+        );
+        assert!(
+            t2.contains("λ chosen on each run's validation split: 10, 1."),
+            "{t2}"
+        );
+        // Without those baselines, no note.
+        assert!(!metrics_markdown(&report(1, 1.0)).contains("μ + b_u"));
     }
 
     #[test]

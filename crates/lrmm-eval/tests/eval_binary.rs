@@ -5,10 +5,12 @@ use std::path::Path;
 use std::process::Command;
 
 use lrmm_core::SeededRng;
+use lrmm_eval::text::tokens_column;
 use polars::prelude::*;
 
 /// 60 users × 40 items, ratings from a planted user taste × item quality, split 80/10/10 at
-/// random, plus a cold user and a cold item in the test split.
+/// random, plus a cold user and a cold item in the test split; next to it the vocabulary
+/// stage's token files: each item's metadata names its quality's sign, each review its rating.
 fn write_interactions(path: &Path) {
     let mut rng = SeededRng::new(11);
     let taste: Vec<f64> = (0..60).map(|_| rng.normal()).collect();
@@ -46,14 +48,37 @@ fn write_interactions(path: &Path) {
         splits.push("test");
     }
     let mut df = DataFrame::new_infer_height(vec![
-        Column::new("user_id".into(), users),
-        Column::new("item_id".into(), items),
-        Column::new("rating".into(), ratings),
+        Column::new("user_id".into(), users.clone()),
+        Column::new("item_id".into(), items.clone()),
+        Column::new("rating".into(), ratings.clone()),
         Column::new("unix_time".into(), times),
-        Column::new("split".into(), splits),
+        Column::new("split".into(), splits.clone()),
     ])
     .unwrap();
     lrmm_core::parquet::write_atomic(path, &mut df).unwrap();
+
+    let dir = lrmm_core::ArtifactDir::new(path.parent().unwrap());
+    let review_docs: Vec<Vec<u32>> = ratings.iter().map(|&r| vec![20 + r as u32, 3]).collect();
+    let mut reviews = DataFrame::new_infer_height(vec![
+        Column::new("user_id".into(), users),
+        Column::new("item_id".into(), items),
+        Column::new("split".into(), splits),
+        tokens_column(&review_docs),
+    ])
+    .unwrap();
+    lrmm_core::parquet::write_atomic(&dir.review_tokens(), &mut reviews).unwrap();
+    let meta_docs: Vec<Vec<u32>> = (0..41)
+        .map(|i| {
+            let q = quality.get(i).copied().unwrap_or(0.0);
+            vec![if q > 0.0 { 10 } else { 11 }, 12 + (i % 5) as u32]
+        })
+        .collect();
+    let mut meta = DataFrame::new_infer_height(vec![
+        Column::new("item_id".into(), (0..41u32).collect::<Vec<_>>()),
+        tokens_column(&meta_docs),
+    ])
+    .unwrap();
+    lrmm_core::parquet::write_atomic(&dir.item_tokens(), &mut meta).unwrap();
 }
 
 #[test]
@@ -69,9 +94,17 @@ fn eval_writes_metrics_predictions_and_report() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap())
             .unwrap();
     let all = &metrics["baselines"];
-    for key in ["offset", "bias", "svd", "svdpp", "nmf"] {
+    for key in ["offset", "bias", "svd", "svdpp", "nmf", "tfidf"] {
         assert!(all[key]["rmse"].as_f64().unwrap() > 0.0, "{key}");
+        assert!(all[key]["hr_at_k"].as_f64().is_some(), "{key}");
     }
+    let chosen = metrics["model_selection"]["tfidf"]["chosen"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        [0.1, 1.0, 10.0, 100.0, 1000.0].contains(&chosen),
+        "{chosen}"
+    );
     // The planted biases are learnable: user/item biases beat the global mean clearly.
     assert!(
         all["bias"]["rmse"].as_f64().unwrap() < 0.8 * all["offset"]["rmse"].as_f64().unwrap(),
@@ -97,12 +130,19 @@ fn eval_writes_metrics_predictions_and_report() {
         "cold_user",
         "cold_item",
         "baseline_svdpp",
+        "baseline_tfidf",
     ] {
         assert!(df.column(c).is_ok(), "missing column {c}");
     }
     let md = std::fs::read_to_string(dir.path().join("metrics.md")).unwrap();
     assert!(
-        md.contains("| SVD++ |") && md.contains("RMSE cold item"),
+        md.contains("| SVD++ |")
+            && md.contains("| TF-IDF ridge |")
+            && md.contains("RMSE cold item"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Biases on the cold-item rows is the fallback μ + b_u") && md.contains("λ = "),
         "{md}"
     );
     assert!(
@@ -145,6 +185,42 @@ fn eval_writes_metrics_predictions_and_report() {
     assert!(aggregate.success());
     let t2 = std::fs::read_to_string(dir.path().join("t2.md")).unwrap();
     assert!(t2.contains("± 0.000"), "{t2}");
+    assert!(
+        t2.contains("| TF-IDF ridge |") && t2.contains("μ + b_u"),
+        "{t2}"
+    );
+}
+
+#[test]
+fn tfidf_without_token_files_names_them_and_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    write_interactions(&dir.path().join("interactions.parquet"));
+    let d = lrmm_core::ArtifactDir::new(dir.path());
+    std::fs::remove_file(d.review_tokens()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args(["--data", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("review_tokens.parquet")
+            && stderr.contains("make vocab")
+            && stderr.contains("--baselines"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("metrics.json").exists());
+    // The rating-only baselines do not read them.
+    let ok = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
+        .args([
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--baselines",
+            "offset,bias",
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success());
 }
 
 #[test]

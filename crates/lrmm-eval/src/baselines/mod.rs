@@ -3,26 +3,81 @@
 //! (`tests/surprise_agreement.rs`). Each model follows Surprise's update rules and its training
 //! order (users by first appearance, each user's ratings in row order); predictions for unknown
 //! users or items fall back as Surprise's do, and every prediction is clipped to the rating scale.
+//!
+//! Beside them, one content baseline, [`TfIdfRidge`]: the biases plus a ridge regression on
+//! TF-IDF features of the item's training-visible text, its strength chosen on validation.
 
 mod bias;
 mod nmf;
 mod svd;
 mod svdpp;
+mod tfidf;
 mod trainset;
 
 pub use bias::{BaselineOnly, BaselineOnlyParams};
 pub use nmf::{Nmf, NmfParams};
 pub use svd::{Svd, SvdParams};
 pub use svdpp::{SvdPp, SvdPpParams};
+pub use tfidf::{ModelSelection, TfIdfParams, TfIdfRidge};
 pub use trainset::TrainSet;
 
 use crate::data::Ratings;
+use crate::text::ItemTexts;
 use lrmm_core::Split;
+
+/// Why a baseline cannot be fitted.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error(
+        "the {0} baseline reads the item texts (item_tokens.parquet and review_tokens.parquet \
+         of the vocabulary stage), and none were given"
+    )]
+    NoTexts(&'static str),
+    #[error(
+        "the {baseline} baseline chooses its {parameter} on the validation split, but the \
+         interactions have no `valid` rows"
+    )]
+    NoValidation {
+        baseline: &'static str,
+        parameter: &'static str,
+    },
+    #[error("the item texts hold {texts} reviews but the interactions have {ratings} rows")]
+    Misaligned { texts: usize, ratings: usize },
+    #[error("the ridge strengths {0:?} must be a non-empty list of positive numbers")]
+    BadGrid(Vec<f64>),
+}
 
 /// A fitted model: Surprise's `estimate` on inner ids (`None` = unknown user or item), `None`
 /// result = prediction impossible, answered by the global mean.
 pub trait Estimator: Send + Sync {
     fn estimate(&self, user: Option<usize>, item: Option<usize>) -> Option<f64>;
+
+    /// The estimate for original ids: by default [`Estimator::estimate`] of their inner ids. A
+    /// model that knows more about an id than the training ratings (the content baseline knows
+    /// a cold item's metadata) answers here.
+    fn estimate_ids(&self, train: &TrainSet, user: u32, item: u32) -> Option<f64> {
+        self.estimate(train.inner_user(user), train.inner_item(item))
+    }
+
+    /// A hyper-parameter the model chose on the validation split, for `metrics.json`.
+    fn model_selection(&self) -> Option<ModelSelection> {
+        None
+    }
+}
+
+/// What fitting a baseline reads.
+#[derive(Debug, Clone, Copy)]
+pub struct FitInputs<'a> {
+    /// Every rating with its split: training rows to fit, validation rows to choose on.
+    pub ratings: &'a Ratings,
+    /// The training rows of `ratings`, indexed.
+    pub train: &'a TrainSet,
+    /// Item texts, for the content baseline (`None`: rating-only baselines only).
+    pub texts: Option<&'a ItemTexts>,
+    /// Drives the random initial factors.
+    pub seed: u64,
+    /// The rating scale predictions are clipped to (validation RMSE is measured clipped).
+    pub scale: (f32, f32),
 }
 
 /// The baselines of the paper's Table 2, by their `metrics.json` key.
@@ -38,10 +93,23 @@ pub enum BaselineKind {
     SvdPp,
     /// Non-negative matrix factorisation (Surprise `NMF`).
     Nmf,
+    /// Biases + ridge regression on TF-IDF features of the item's text (the content baseline).
+    TfIdf,
 }
 
 impl BaselineKind {
-    pub const ALL: [BaselineKind; 5] = [
+    /// Every baseline, in the order of the tables.
+    pub const ALL: [BaselineKind; 6] = [
+        BaselineKind::Offset,
+        BaselineKind::Bias,
+        BaselineKind::Nmf,
+        BaselineKind::Svd,
+        BaselineKind::SvdPp,
+        BaselineKind::TfIdf,
+    ];
+
+    /// The rating-only baselines after Surprise (`tests/surprise_agreement.rs`).
+    pub const SURPRISE: [BaselineKind; 5] = [
         BaselineKind::Offset,
         BaselineKind::Bias,
         BaselineKind::Nmf,
@@ -56,6 +124,7 @@ impl BaselineKind {
             BaselineKind::Svd => "svd",
             BaselineKind::SvdPp => "svdpp",
             BaselineKind::Nmf => "nmf",
+            BaselineKind::TfIdf => "tfidf",
         }
     }
 
@@ -66,16 +135,24 @@ impl BaselineKind {
             BaselineKind::Svd => "SVD",
             BaselineKind::SvdPp => "SVD++",
             BaselineKind::Nmf => "NMF",
+            BaselineKind::TfIdf => "TF-IDF ridge",
         }
+    }
+
+    /// Whether fitting reads the item texts ([`FitInputs::texts`]).
+    pub fn needs_texts(self) -> bool {
+        self == BaselineKind::TfIdf
     }
 
     pub fn parse(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.key() == key)
     }
 
-    /// Fits with Surprise's default parameters; `seed` drives the random initial factors.
-    pub fn fit(self, train: &TrainSet, seed: u64) -> Box<dyn Estimator> {
-        match self {
+    /// Fits with Surprise's default parameters (the content baseline: [`TfIdfParams`]'s);
+    /// `seed` drives the random initial factors.
+    pub fn fit(self, inputs: &FitInputs) -> Result<Box<dyn Estimator>, BaselineError> {
+        let (train, seed) = (inputs.train, inputs.seed);
+        Ok(match self {
             BaselineKind::Offset => Box::new(GlobalMean),
             BaselineKind::Bias => {
                 Box::new(BaselineOnly::fit(train, &BaselineOnlyParams::default()))
@@ -83,7 +160,17 @@ impl BaselineKind {
             BaselineKind::Svd => Box::new(Svd::fit(train, &SvdParams::default(), seed)),
             BaselineKind::SvdPp => Box::new(SvdPp::fit(train, &SvdPpParams::default(), seed)),
             BaselineKind::Nmf => Box::new(Nmf::fit(train, &NmfParams::default(), seed)),
-        }
+            BaselineKind::TfIdf => {
+                let texts = inputs.texts.ok_or(BaselineError::NoTexts(self.key()))?;
+                Box::new(TfIdfRidge::fit(
+                    inputs.ratings,
+                    train,
+                    texts,
+                    &TfIdfParams::default(),
+                    inputs.scale,
+                )?)
+            }
+        })
     }
 }
 
@@ -122,23 +209,29 @@ pub fn predict_pairs(
     pairs
         .iter()
         .map(|&(u, i)| {
-            let est = model
-                .estimate(train.inner_user(u), train.inner_item(i))
-                .unwrap_or(train.global_mean);
+            let est = model.estimate_ids(train, u, i).unwrap_or(train.global_mean);
             (est as f32).clamp(scale.0, scale.1)
         })
         .collect()
 }
 
-/// Fits `kind` on the training split of `ratings` and predicts `rows`.
+/// Fits `kind` on the training split of `ratings` (and `texts`, for the content baseline) and
+/// predicts `rows`.
 pub fn fit_predict(
     kind: BaselineKind,
     ratings: &Ratings,
+    texts: Option<&ItemTexts>,
     rows: &[usize],
     seed: u64,
     scale: (f32, f32),
-) -> Vec<f32> {
+) -> Result<Vec<f32>, BaselineError> {
     let train = TrainSet::from_ratings(ratings, Split::Train);
-    let model = kind.fit(&train, seed);
-    predict(model.as_ref(), &train, ratings, rows, scale)
+    let model = kind.fit(&FitInputs {
+        ratings,
+        train: &train,
+        texts,
+        seed,
+        scale,
+    })?;
+    Ok(predict(model.as_ref(), &train, ratings, rows, scale))
 }

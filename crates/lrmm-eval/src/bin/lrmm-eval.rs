@@ -16,14 +16,16 @@ use lrmm_eval::evaluate::{self, EvalOptions, RatingModel};
 use lrmm_eval::output::{self, EvalPaths};
 use lrmm_eval::ranking::Protocol;
 use lrmm_eval::report;
+use lrmm_eval::text::ItemTexts;
 
 /// Evaluate a dataset: the Surprise-equivalent baselines and, given a trained model, LRMM with
 /// all modalities (+F) and each one removed (-U, -O, -M, -V), on all / warm / cold-item /
 /// cold-user rows of the test split.
 ///
-/// Reads interactions.parquet (and items.parquet, for the example titles) from --data and, with
-/// --model, the trained model folder, whose inputs (token ids, image features) are read from
-/// --data too. Writes metrics.json (written last), metrics.md, predictions.parquet and
+/// Reads interactions.parquet (and items.parquet, for the example titles) from --data, the token
+/// ids of the vocabulary stage (item_tokens.parquet, review_tokens.parquet) for the tfidf
+/// baseline, and, with --model, the trained model folder, whose inputs (token ids, image
+/// features) are read from --data too. Writes metrics.json (written last), metrics.md, predictions.parquet and
 /// examples.md into --out, which defaults to --data (docs/evaluation.md).
 ///
 /// Examples:
@@ -53,12 +55,13 @@ struct Args {
     /// Seeds the baselines' initial factors and the choice of example rows.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Baselines to fit, comma-separated; `none` alone fits none.
+    /// Baselines to fit, comma-separated; `none` alone fits none. tfidf reads the vocabulary
+    /// stage's token ids and chooses its ridge strength on the validation split.
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "offset,bias,nmf,svd,svdpp"
+        default_value = "offset,bias,nmf,svd,svdpp,tfidf"
     )]
     baselines: Vec<BaselineArg>,
     /// Number of example predictions in examples.md (the paper's Table 5).
@@ -99,6 +102,8 @@ enum BaselineArg {
     Svd,
     /// SVD++ (Surprise SVDpp).
     Svdpp,
+    /// Biases + ridge regression on TF-IDF of the item's metadata and training reviews.
+    Tfidf,
     /// No baseline (given alone).
     None,
 }
@@ -111,6 +116,7 @@ impl BaselineArg {
             BaselineArg::Nmf => Some(BaselineKind::Nmf),
             BaselineArg::Svd => Some(BaselineKind::Svd),
             BaselineArg::Svdpp => Some(BaselineKind::SvdPp),
+            BaselineArg::Tfidf => Some(BaselineKind::TfIdf),
             BaselineArg::None => None,
         }
     }
@@ -255,6 +261,17 @@ fn main() -> anyhow::Result<()> {
     };
     let artifacts = ArtifactDir::new(&args.data);
     let ratings = Ratings::from_parquet(&artifacts.interactions())?;
+    let texts = if options.baselines.iter().any(|b| b.needs_texts()) {
+        Some(ItemTexts::read(&artifacts, &ratings).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\nthe tfidf baseline reads the token ids of the vocabulary stage: run \
+                 lrmm-vocab on {} (make vocab), or leave tfidf out of --baselines",
+                args.data.display()
+            )
+        })?)
+    } else {
+        None
+    };
     let model = args
         .model
         .as_deref()
@@ -264,8 +281,9 @@ fn main() -> anyhow::Result<()> {
         Some(m) => format!("evaluated ({})", m.display()),
         None => "not evaluated: no --model given".to_string(),
     };
-    let predictions = evaluate::predict_test(
+    let predictions = evaluate::predict_test_with_texts(
         &ratings,
+        texts.as_ref(),
         model.as_ref().map(|m| m as &dyn RatingModel),
         &options,
     )?;
@@ -331,7 +349,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_baselines_are_all_five_and_none_is_given_alone() {
+    fn default_baselines_are_all_six_and_none_is_given_alone() {
         let args = Args::try_parse_from(["lrmm-eval", "--data", "d"]).unwrap();
         assert_eq!(baseline_kinds(&args.baselines).unwrap(), BaselineKind::ALL);
         let args =

@@ -139,7 +139,7 @@ impl SeriesArg {
 }
 
 /// Every LRMM setting (`lrmm_eval::evaluate::SETTINGS`) and every baseline (`BaselineKind`).
-const SERIES: [SeriesArg; 10] = [
+const SERIES: [SeriesArg; 11] = [
     SeriesArg::new("lrmm:+F", true, "+F"),
     SeriesArg::new("lrmm:-U", true, "-U"),
     SeriesArg::new("lrmm:-O", true, "-O"),
@@ -150,6 +150,7 @@ const SERIES: [SeriesArg; 10] = [
     SeriesArg::new("baseline:nmf", false, "nmf"),
     SeriesArg::new("baseline:svd", false, "svd"),
     SeriesArg::new("baseline:svdpp", false, "svdpp"),
+    SeriesArg::new("baseline:tfidf", false, "tfidf"),
 ];
 
 impl ValueEnum for SeriesArg {
