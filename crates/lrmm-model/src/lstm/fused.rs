@@ -12,8 +12,8 @@
 //! pooling weight is 0 and the state of a unidirectional LSTM before them does not depend on them.
 //! Inference keeps nothing for a backward pass and holds one step's cell and hidden state, never
 //! [B, T, H]. When the same weights come again (evaluation, prediction: every batch after the
-//! first), a step's input projections are rows of a table of every word's E W_ihᵀ
-//! ([`ProjectionTable`]) instead of a product over the batch.
+//! first), a step's input projections are read from a table of every word's E W_ihᵀ + b
+//! ([`ProjectionTable`]) instead of being a product over the batch.
 //!
 //! **Backward.** The pooled gradient enters the recurrence at each step (dh_t += w_t · dP); the
 //! gates' gradients dZ overwrite the stashed gates step by step; then per chunk dW_hh = Σ dZ_tᵀ
@@ -372,6 +372,9 @@ struct GatePass<'a, 'o, T> {
     tanh_c_stride: usize,
     h: &'a mut [T],
     pooled: &'a mut [T],
+    /// Inference with a projection table: row r's input projection and bias are row `ids[r]`
+    /// of `table`, added to `z` (which then holds only the recurrent part).
+    table_rows: Option<(&'a [T], &'a [usize])>,
 }
 
 impl<T: Real> pulp::WithSimd for GatePass<'_, '_, T> {
@@ -385,9 +388,13 @@ impl<T: Real> pulp::WithSimd for GatePass<'_, '_, T> {
             let cols = r * hidden..(r + 1) * hidden;
             let at = r * self.tanh_c_stride;
             let h = &mut self.h[cols.clone()];
+            let bias = match self.table_rows {
+                Some((table, ids)) => &table[ids[r] * h4..(ids[r] + 1) * h4],
+                None => &self.ops.bias[..],
+            };
             cell_forward(
                 &mut self.z[r * h4..(r + 1) * h4],
-                &self.ops.bias,
+                bias,
                 &mut self.c[cols.clone()],
                 &mut self.tanh_c[at..at + hidden],
                 h,
@@ -482,6 +489,7 @@ fn forward_chunk<T: Real>(
             tanh_c_stride: hidden,
             h: h_now,
             pooled: &mut *pooled,
+            table_rows: None,
         });
     }
     Ok(())
@@ -512,21 +520,37 @@ fn infer_chunk<T: Real>(
         ops.gather(&mut buf.x[..n * e], rows, 0, steps)?;
         ops.project(&mut buf.z[..n * h4], &buf.x[..n * e], n);
     }
+    let mut ids = Vec::with_capacity(if table.is_some() { bc } else { 0 });
     for s in 0..steps {
         let z = match table {
-            Some(table) => {
+            // The table holds the input projections and the bias: z is the recurrent part only.
+            Some(_) => {
+                ids.clear();
+                for row in rows.clone() {
+                    ids.push(ops.token(row, s)?);
+                }
                 let z = &mut buf.z[..bc * h4];
-                for (r, row) in rows.clone().enumerate() {
-                    let id = ops.token(row, s)?;
-                    z[r * h4..(r + 1) * h4].copy_from_slice(&table[id * h4..(id + 1) * h4]);
+                if s == 0 {
+                    z.fill(T::zero());
+                } else {
+                    gemm(
+                        z,
+                        View::row_major(h, bc, hidden),
+                        View::row_major(&ops.w_hh_t, hidden, h4),
+                        false,
+                        Threads::One,
+                    );
                 }
                 z
             }
-            None => &mut buf.z[s * bc * h4..(s + 1) * bc * h4],
+            None => {
+                let z = &mut buf.z[s * bc * h4..(s + 1) * bc * h4];
+                if s > 0 {
+                    ops.add_recurrent(z, h, bc);
+                }
+                z
+            }
         };
-        if s > 0 {
-            ops.add_recurrent(z, h, bc);
-        }
         ops.arch.dispatch(GatePass {
             ops,
             rows,
@@ -537,6 +561,7 @@ fn infer_chunk<T: Real>(
             tanh_c_stride: 0,
             h: &mut *h,
             pooled: &mut *pooled,
+            table_rows: table.map(|t| (t, &ids[..])),
         });
     }
     Ok(())
@@ -727,7 +752,7 @@ impl FusedEncoder {
         let table = if self.train {
             None
         } else {
-            tables.for_weights(embedding, w_ih, e)
+            tables.for_weights(embedding, w_ih, &ops.bias, e)
         };
         let ranges = chunks(self.batch);
         let mut buffers = T::take(&self.workspaces, ranges.len());

@@ -73,15 +73,17 @@ impl<T: GemmScalar> ChunkBuffers<T> {
 /// The largest projection table kept, in values (1 GiB of f32): 4H × the vocabulary.
 const MAX_TABLE_VALUES: usize = 1 << 28;
 
-/// Every word's input projection, E W_ihᵀ [V, 4H], for inference with fixed weights: a step's
-/// projections are then copied rows instead of a product over the batch (a third of an encoder's
-/// FLOPs at the paper's shapes). Built when the same weights come a second time, so that a single
-/// call (and every training step, whose weights change) pays only for a copy of them.
+/// Every word's input projection with the bias, E W_ihᵀ + b [V, 4H], for inference with fixed
+/// weights: the gate pass then reads a step's projections from the table instead of a product
+/// over the batch computing them (a third of an encoder's FLOPs at the paper's shapes). Built
+/// when the same weights come a second time, so that a single call (and every training step,
+/// whose weights change) pays only for a copy of them.
 #[derive(Debug, Default)]
 pub struct ProjectionTable<T> {
     /// The weights seen last: the table, when there is one, was computed from them.
     embedding: Vec<T>,
     w_ih: Vec<T>,
+    bias: Vec<T>,
     table: Option<Vec<T>>,
 }
 
@@ -95,10 +97,16 @@ fn same<T: PartialEq + Sync>(a: &[T], b: &[T]) -> bool {
             .all(|(x, y)| x == y)
 }
 
-impl<T: GemmScalar + PartialEq> ProjectionTable<T> {
-    /// The table for `embedding` [V, E] and `w_ih` [4H, E]: `None` the first time these weights
-    /// are seen (they are remembered) or when the table would be too large.
-    pub fn for_weights(&mut self, embedding: &[T], w_ih: &[T], word_dim: usize) -> Option<&[T]> {
+impl<T: GemmScalar + PartialEq + std::ops::Add<Output = T>> ProjectionTable<T> {
+    /// The table for `embedding` [V, E], `w_ih` [4H, E] and `bias` [4H]: `None` the first time
+    /// these weights are seen (they are remembered) or when the table would be too large.
+    pub fn for_weights(
+        &mut self,
+        embedding: &[T],
+        w_ih: &[T],
+        bias: &[T],
+        word_dim: usize,
+    ) -> Option<&[T]> {
         let (vocab, h4) = (
             embedding.len() / word_dim.max(1),
             w_ih.len() / word_dim.max(1),
@@ -106,11 +114,15 @@ impl<T: GemmScalar + PartialEq> ProjectionTable<T> {
         if vocab * h4 > MAX_TABLE_VALUES {
             return None;
         }
-        if !same(&self.embedding, embedding) || !same(&self.w_ih, w_ih) {
-            self.embedding.clear();
-            self.embedding.extend_from_slice(embedding);
-            self.w_ih.clear();
-            self.w_ih.extend_from_slice(w_ih);
+        if !same(&self.embedding, embedding) || !same(&self.w_ih, w_ih) || self.bias != bias {
+            for (kept, now) in [
+                (&mut self.embedding, embedding),
+                (&mut self.w_ih, w_ih),
+                (&mut self.bias, bias),
+            ] {
+                kept.clear();
+                kept.extend_from_slice(now);
+            }
             self.table = None;
             return None;
         }
@@ -123,6 +135,11 @@ impl<T: GemmScalar + PartialEq> ProjectionTable<T> {
                 false,
                 Threads::All,
             );
+            table.par_chunks_mut(h4).for_each(|row| {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    *v = *v + b;
+                }
+            });
             self.table = Some(table);
         }
         self.table.as_deref()
