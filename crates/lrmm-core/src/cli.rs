@@ -201,6 +201,24 @@ macro_rules! build_info {
     };
 }
 
+/// The message for a CUDA device that would not open: a build without the `cuda` feature says
+/// how to get one, a CUDA build passes on the driver's error.
+pub fn cuda_open_error(
+    ordinal: usize,
+    binary: &str,
+    built_with_cuda: bool,
+    error: &dyn std::fmt::Display,
+) -> String {
+    if built_with_cuda {
+        format!("cannot open CUDA device {ordinal} (is there such a GPU, with a CUDA 13 driver?): {error}")
+    } else {
+        format!(
+            "cannot open CUDA device {ordinal}: {binary} was built without the cuda feature \
+             (`make build-cuda` builds the GPU stages with it)"
+        )
+    }
+}
+
 /// Parses the command line into `A`, with `--version` telling `info`. Exits with clap's message
 /// (and code 2) on a bad command line, as `A::parse()` does.
 ///

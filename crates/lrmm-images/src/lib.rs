@@ -142,8 +142,11 @@ pub fn device(spec: DeviceSpec) -> Result<Device> {
     match spec {
         DeviceSpec::Cpu => Ok(Device::Cpu),
         DeviceSpec::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| {
-            Error::Config(format!(
-                "cannot open CUDA device {ordinal} (was lrmm-images built with --features cuda?): {e}"
+            Error::Config(lrmm_core::cli::cuda_open_error(
+                ordinal,
+                "lrmm-images",
+                cfg!(feature = "cuda"),
+                &e,
             ))
         }),
     }

@@ -12,9 +12,11 @@ pub fn device(spec: DeviceSpec) -> Result<Device> {
     match spec {
         DeviceSpec::Cpu => Ok(Device::Cpu),
         DeviceSpec::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| {
-            ModelError::Invalid(format!(
-                "cannot open CUDA device {ordinal} (was {} built with --features cuda?): {e}",
-                binary_name()
+            ModelError::Invalid(lrmm_core::cli::cuda_open_error(
+                ordinal,
+                &binary_name(),
+                cfg!(feature = "cuda"),
+                &e,
             ))
         }),
     }
@@ -41,7 +43,7 @@ mod tests {
             let message = e.to_string();
             assert!(
                 message.contains("cannot open CUDA device 7")
-                    && message.contains("--features cuda"),
+                    && (cfg!(feature = "cuda") || message.contains("without the cuda feature")),
                 "{message}"
             );
         }
