@@ -683,6 +683,7 @@ fn dims(emb: &Shape, w_ih: &Shape, recurrent: &Shape) -> Result<(usize, usize, u
     Ok((vocab, e, hidden))
 }
 
+/// Where a dtype's chunk buffers, projection table and stash live.
 trait Pooled: Real {
     fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>>;
     fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>>;
@@ -691,47 +692,34 @@ trait Pooled: Real {
     fn unstash(stash: Stash) -> Option<Vec<ChunkBuffers<Self>>>;
 }
 
-impl Pooled for f32 {
-    fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>> {
-        &ws.table_f32
-    }
-    fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>> {
-        ws.take_f32(count)
-    }
-    fn give(ws: &Workspaces, buffers: Vec<ChunkBuffers<Self>>) {
-        ws.give_f32(buffers)
-    }
-    fn stash(buffers: Vec<ChunkBuffers<Self>>) -> Stash {
-        Stash::F32(buffers)
-    }
-    fn unstash(stash: Stash) -> Option<Vec<ChunkBuffers<Self>>> {
-        match stash {
-            Stash::F32(b) => Some(b),
-            Stash::F64(_) => None,
+/// [`Pooled`] for a dtype: its fields of [`Workspaces`] and its [`Stash`] variant.
+macro_rules! pooled {
+    ($ty:ty, $variant:ident, $table:ident, $take:ident, $give:ident) => {
+        impl Pooled for $ty {
+            fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>> {
+                &ws.$table
+            }
+            fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>> {
+                ws.$take(count)
+            }
+            fn give(ws: &Workspaces, buffers: Vec<ChunkBuffers<Self>>) {
+                ws.$give(buffers)
+            }
+            fn stash(buffers: Vec<ChunkBuffers<Self>>) -> Stash {
+                Stash::$variant(buffers)
+            }
+            fn unstash(stash: Stash) -> Option<Vec<ChunkBuffers<Self>>> {
+                match stash {
+                    Stash::$variant(buffers) => Some(buffers),
+                    _ => None,
+                }
+            }
         }
-    }
+    };
 }
 
-impl Pooled for f64 {
-    fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>> {
-        &ws.table_f64
-    }
-    fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>> {
-        ws.take_f64(count)
-    }
-    fn give(ws: &Workspaces, buffers: Vec<ChunkBuffers<Self>>) {
-        ws.give_f64(buffers)
-    }
-    fn stash(buffers: Vec<ChunkBuffers<Self>>) -> Stash {
-        Stash::F64(buffers)
-    }
-    fn unstash(stash: Stash) -> Option<Vec<ChunkBuffers<Self>>> {
-        match stash {
-            Stash::F64(b) => Some(b),
-            Stash::F32(_) => None,
-        }
-    }
-}
+pooled!(f32, F32, table_f32, take_f32, give_f32);
+pooled!(f64, F64, table_f64, take_f64, give_f64);
 
 impl FusedEncoder {
     fn forward<T: Pooled>(
