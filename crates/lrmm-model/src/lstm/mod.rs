@@ -127,7 +127,8 @@ thread_local! {
 }
 
 /// While alive, fused LSTM calls on this thread keep nothing for a backward pass, like
-/// `torch.no_grad()`: evaluation and inference skip the gate stash (B·T·5H values per encoder).
+/// `torch.no_grad()`: evaluation and inference keep none of the activations a backward pass reads
+/// (B·T·(E + 7H) values per encoder).
 #[derive(Debug)]
 pub struct InferenceGuard {
     previous: bool,

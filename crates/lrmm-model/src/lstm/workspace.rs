@@ -18,7 +18,7 @@ pub struct ChunkBuffers<T> {
     pub z: Vec<T>,
     /// Cell states [steps·rows, H] (training), or one step's [rows, H] (inference).
     pub c: Vec<T>,
-    /// tanh of the cell states, as `c`.
+    /// tanh of the cell states, as `c` in training; one row of scratch [H] at inference.
     pub tanh_c: Vec<T>,
     /// Hidden states, as `c`.
     pub h: Vec<T>,
