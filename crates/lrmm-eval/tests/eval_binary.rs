@@ -8,6 +8,17 @@ use lrmm_core::SeededRng;
 use lrmm_eval::text::tokens_column;
 use polars::prelude::*;
 
+/// The standard error of an `lrmm-eval --data <dir> <args>` run that must fail and leave no
+/// metrics.json behind.
+fn eval_failure(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--data", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = lrmm_testing::cli::run(env!("CARGO_BIN_EXE_lrmm-eval"), &all);
+    assert!(!out.status.success(), "lrmm-eval {all:?} succeeded");
+    assert!(!dir.join("metrics.json").exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// 60 users × 40 items, ratings from a planted user taste × item quality, split 80/10/10 at
 /// random, plus a cold user and a cold item in the test split; next to it the vocabulary
 /// stage's token files: each item's metadata names its quality's sign, each review its rating.
@@ -197,19 +208,13 @@ fn tfidf_without_token_files_names_them_and_the_way_out() {
     write_interactions(&dir.path().join("interactions.parquet"));
     let d = lrmm_core::ArtifactDir::new(dir.path());
     std::fs::remove_file(d.review_tokens()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
-        .args(["--data", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = eval_failure(dir.path(), &[]);
     assert!(
         stderr.contains("review_tokens.parquet")
             && stderr.contains("make vocab")
             && stderr.contains("--baselines"),
         "{stderr}"
     );
-    assert!(!dir.path().join("metrics.json").exists());
     // The rating-only baselines do not read them.
     let ok = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
         .args([
@@ -233,32 +238,20 @@ fn bad_interactions_fail_with_the_file_named_and_leave_no_metrics() {
     ])
     .unwrap();
     lrmm_core::parquet::write_atomic(&dir.path().join("interactions.parquet"), &mut df).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
-        .args(["--data", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = eval_failure(dir.path(), &[]);
     assert!(
         stderr.contains("interactions.parquet") && stderr.contains("unix_time"),
         "{stderr}"
     );
-    assert!(!dir.path().join("metrics.json").exists());
 }
 
 #[test]
 fn missing_model_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     write_interactions(&dir.path().join("interactions.parquet"));
-    let out = Command::new(env!("CARGO_BIN_EXE_lrmm-eval"))
-        .args(["--data", dir.path().to_str().unwrap(), "--model"])
-        .arg(dir.path().join("no-such-model"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let model = dir.path().join("no-such-model");
+    let stderr = eval_failure(dir.path(), &["--model", model.to_str().unwrap()]);
     assert!(stderr.contains("no-such-model"), "{stderr}");
-    assert!(!dir.path().join("metrics.json").exists());
 }
 
 #[test]

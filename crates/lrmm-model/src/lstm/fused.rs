@@ -39,7 +39,7 @@ use lrmm_core::linalg::{gemm, Threads, View};
 use rayon::prelude::*;
 
 use super::activations::Real;
-use super::workspace::{ChunkBuffers, ProjectionTable, Workspaces};
+use super::workspace::{self, ChunkBuffers, ProjectionTable, Workspaces};
 use super::{inference_mode, Lstm};
 
 /// Rows per chunk aimed at: large enough for the gemm micro-kernel to run at full rate, small
@@ -111,8 +111,8 @@ impl Drop for FusedEncoder {
     fn drop(&mut self) {
         let stash = self.stash.get_mut().ok().and_then(Option::take);
         match stash {
-            Some(Stash::F32(buffers)) => self.workspaces.give_f32(buffers),
-            Some(Stash::F64(buffers)) => self.workspaces.give_f64(buffers),
+            Some(Stash::F32(buffers)) => workspace::give(f32::buffers(&self.workspaces), buffers),
+            Some(Stash::F64(buffers)) => workspace::give(f64::buffers(&self.workspaces), buffers),
             None => {}
         }
     }
@@ -224,13 +224,14 @@ impl<'a, T: Real> Operands<'a, T> {
         );
     }
 
-    /// `z += h · W_hhᵀ` for one step of `rows` rows.
-    fn add_recurrent(&self, z: &mut [T], h: &[T], rows: usize) {
+    /// `z (+)= h · W_hhᵀ` for one step of `rows` rows: added to `z` when `accumulate`, else
+    /// written over it.
+    fn recurrent_product(&self, z: &mut [T], h: &[T], rows: usize, accumulate: bool) {
         gemm(
             z,
             View::row_major(h, rows, self.hidden),
             View::row_major(&self.w_hh_t, self.hidden, 4 * self.hidden),
-            true,
+            accumulate,
             Threads::One,
         );
     }
@@ -475,7 +476,7 @@ fn forward_chunk<T: Real>(
         if s == 0 {
             c_now.fill(T::zero());
         } else {
-            ops.add_recurrent(z, &h_before[(s - 1) * bc * hidden..], bc);
+            ops.recurrent_product(z, &h_before[(s - 1) * bc * hidden..], bc, true);
             c_now.copy_from_slice(&c_before[(s - 1) * bc * hidden..]);
         }
         let tanh_c = &mut buf.tanh_c[s * bc * hidden..(s + 1) * bc * hidden];
@@ -496,8 +497,8 @@ fn forward_chunk<T: Real>(
 }
 
 /// An inference forward of one chunk: the pooled sums only, one step's state at a time. With a
-/// projection `table` [V, 4H] a step's projections are rows copied from it; without, all steps'
-/// are one product.
+/// projection `table` [V, 4H] the gate pass reads each step's input projections from it; without,
+/// all steps' are one product.
 fn infer_chunk<T: Real>(
     ops: &Operands<T>,
     table: Option<&[T]>,
@@ -533,20 +534,14 @@ fn infer_chunk<T: Real>(
                 if s == 0 {
                     z.fill(T::zero());
                 } else {
-                    gemm(
-                        z,
-                        View::row_major(h, bc, hidden),
-                        View::row_major(&ops.w_hh_t, hidden, h4),
-                        false,
-                        Threads::One,
-                    );
+                    ops.recurrent_product(z, h, bc, false);
                 }
                 z
             }
             None => {
                 let z = &mut buf.z[s * bc * h4..(s + 1) * bc * h4];
                 if s > 0 {
-                    ops.add_recurrent(z, h, bc);
+                    ops.recurrent_product(z, h, bc, true);
                 }
                 z
             }
@@ -684,26 +679,22 @@ fn dims(emb: &Shape, w_ih: &Shape, recurrent: &Shape) -> Result<(usize, usize, u
 }
 
 /// Where a dtype's chunk buffers, projection table and stash live.
-trait Pooled: Real {
+trait Pooled: Real + Default {
+    fn buffers(ws: &Workspaces) -> &Mutex<Vec<ChunkBuffers<Self>>>;
     fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>>;
-    fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>>;
-    fn give(ws: &Workspaces, buffers: Vec<ChunkBuffers<Self>>);
     fn stash(buffers: Vec<ChunkBuffers<Self>>) -> Stash;
     fn unstash(stash: Stash) -> Option<Vec<ChunkBuffers<Self>>>;
 }
 
 /// [`Pooled`] for a dtype: its fields of [`Workspaces`] and its [`Stash`] variant.
 macro_rules! pooled {
-    ($ty:ty, $variant:ident, $table:ident, $take:ident, $give:ident) => {
+    ($ty:ty, $variant:ident, $buffers:ident, $table:ident) => {
         impl Pooled for $ty {
+            fn buffers(ws: &Workspaces) -> &Mutex<Vec<ChunkBuffers<Self>>> {
+                &ws.$buffers
+            }
             fn table(ws: &Workspaces) -> &Mutex<ProjectionTable<Self>> {
                 &ws.$table
-            }
-            fn take(ws: &Workspaces, count: usize) -> Vec<ChunkBuffers<Self>> {
-                ws.$take(count)
-            }
-            fn give(ws: &Workspaces, buffers: Vec<ChunkBuffers<Self>>) {
-                ws.$give(buffers)
             }
             fn stash(buffers: Vec<ChunkBuffers<Self>>) -> Stash {
                 Stash::$variant(buffers)
@@ -718,8 +709,8 @@ macro_rules! pooled {
     };
 }
 
-pooled!(f32, F32, table_f32, take_f32, give_f32);
-pooled!(f64, F64, table_f64, take_f64, give_f64);
+pooled!(f32, F32, buffers_f32, table_f32);
+pooled!(f64, F64, buffers_f64, table_f64);
 
 impl FusedEncoder {
     fn forward<T: Pooled>(
@@ -743,7 +734,7 @@ impl FusedEncoder {
             tables.for_weights(embedding, w_ih, &ops.bias, e)
         };
         let ranges = chunks(self.batch);
-        let mut buffers = T::take(&self.workspaces, ranges.len());
+        let mut buffers = workspace::take(T::buffers(&self.workspaces), ranges.len());
         let mut pooled = vec![T::zero(); self.batch * hidden];
         let rows_per_chunk = ranges[0].len().max(1);
         let results: Vec<Result<()>> = ranges
@@ -762,7 +753,7 @@ impl FusedEncoder {
         if self.train && outcome.is_ok() {
             *self.lock_stash()? = Some(T::stash(buffers));
         } else {
-            T::give(&self.workspaces, buffers);
+            workspace::give(T::buffers(&self.workspaces), buffers);
         }
         outcome.map(|()| pooled)
     }
@@ -816,7 +807,7 @@ impl FusedEncoder {
                 }
             }
         }
-        T::give(&self.workspaces, buffers);
+        workspace::give(T::buffers(&self.workspaces), buffers);
         Ok((d_embedding, d_w_ih, d_recurrent))
     }
 
@@ -843,27 +834,21 @@ impl CustomOp3 for FusedEncoder {
     ) -> Result<(CpuStorage, Shape)> {
         let (_, e, hidden) = dims(l1.shape(), l2.shape(), l3.shape())?;
         let shape = Shape::from((self.batch, hidden));
+        macro_rules! run {
+            ($ty:ty, $variant:ident) => {{
+                let out = self.forward::<$ty>(
+                    cpu_slice(s1, l1)?,
+                    cpu_slice(s2, l2)?,
+                    cpu_slice(s3, l3)?,
+                    e,
+                    hidden,
+                )?;
+                Ok((CpuStorage::$variant(out), shape))
+            }};
+        }
         match (s1, s2, s3) {
-            (CpuStorage::F32(_), CpuStorage::F32(_), CpuStorage::F32(_)) => {
-                let out = self.forward::<f32>(
-                    cpu_slice(s1, l1)?,
-                    cpu_slice(s2, l2)?,
-                    cpu_slice(s3, l3)?,
-                    e,
-                    hidden,
-                )?;
-                Ok((CpuStorage::F32(out), shape))
-            }
-            (CpuStorage::F64(_), CpuStorage::F64(_), CpuStorage::F64(_)) => {
-                let out = self.forward::<f64>(
-                    cpu_slice(s1, l1)?,
-                    cpu_slice(s2, l2)?,
-                    cpu_slice(s3, l3)?,
-                    e,
-                    hidden,
-                )?;
-                Ok((CpuStorage::F64(out), shape))
-            }
+            (CpuStorage::F32(_), CpuStorage::F32(_), CpuStorage::F32(_)) => run!(f32, F32),
+            (CpuStorage::F64(_), CpuStorage::F64(_), CpuStorage::F64(_)) => run!(f64, F64),
             _ => candle_core::bail!("fused encoder: f32 or f64 inputs of one dtype expected"),
         }
     }

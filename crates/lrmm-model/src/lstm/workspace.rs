@@ -155,13 +155,15 @@ impl<T: GemmScalar + PartialEq + std::ops::Add<Output = T>> ProjectionTable<T> {
 /// tables.
 #[derive(Debug, Default)]
 pub struct Workspaces {
-    f32: Mutex<Vec<ChunkBuffers<f32>>>,
-    f64: Mutex<Vec<ChunkBuffers<f64>>>,
+    pub buffers_f32: Mutex<Vec<ChunkBuffers<f32>>>,
+    pub buffers_f64: Mutex<Vec<ChunkBuffers<f64>>>,
     pub table_f32: Mutex<ProjectionTable<f32>>,
     pub table_f64: Mutex<ProjectionTable<f64>>,
 }
 
-fn take<T: Default>(pool: &Mutex<Vec<ChunkBuffers<T>>>, count: usize) -> Vec<ChunkBuffers<T>> {
+/// `count` buffer sets from `pool`, the most recently given back first, new empty ones if it runs
+/// short.
+pub fn take<T: Default>(pool: &Mutex<Vec<ChunkBuffers<T>>>, count: usize) -> Vec<ChunkBuffers<T>> {
     // A poisoned pool only means another call panicked mid-way: its buffers are still buffers.
     let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
     let keep = pool.len().saturating_sub(count);
@@ -170,25 +172,11 @@ fn take<T: Default>(pool: &Mutex<Vec<ChunkBuffers<T>>>, count: usize) -> Vec<Chu
     taken
 }
 
-fn give<T>(pool: &Mutex<Vec<ChunkBuffers<T>>>, buffers: Vec<ChunkBuffers<T>>) {
+/// Puts `buffers` back into `pool` for the next call.
+pub fn give<T>(pool: &Mutex<Vec<ChunkBuffers<T>>>, buffers: Vec<ChunkBuffers<T>>) {
     pool.lock()
         .unwrap_or_else(|e| e.into_inner())
         .extend(buffers);
-}
-
-impl Workspaces {
-    pub fn take_f32(&self, count: usize) -> Vec<ChunkBuffers<f32>> {
-        take(&self.f32, count)
-    }
-    pub fn give_f32(&self, buffers: Vec<ChunkBuffers<f32>>) {
-        give(&self.f32, buffers)
-    }
-    pub fn take_f64(&self, count: usize) -> Vec<ChunkBuffers<f64>> {
-        take(&self.f64, count)
-    }
-    pub fn give_f64(&self, buffers: Vec<ChunkBuffers<f64>>) {
-        give(&self.f64, buffers)
-    }
 }
 
 #[cfg(test)]
@@ -197,13 +185,13 @@ mod tests {
 
     #[test]
     fn buffers_come_back_and_only_grow() {
-        let pool = Workspaces::default();
-        let mut taken = pool.take_f32(2);
+        let ws = Workspaces::default();
+        let mut taken = take(&ws.buffers_f32, 2);
         assert_eq!(taken.len(), 2);
         taken[0].reserve_training(10, 3, 2);
         let ptr = taken[0].z.as_ptr();
-        pool.give_f32(taken);
-        let mut again = pool.take_f32(3);
+        give(&ws.buffers_f32, taken);
+        let mut again = take(&ws.buffers_f32, 3);
         assert_eq!(again.len(), 3);
         // The grown set is handed out again, with its allocation.
         let reused = again.iter_mut().find(|b| !b.z.is_empty()).unwrap();
@@ -214,6 +202,6 @@ mod tests {
             10 * 8,
             "a smaller call keeps the buffer's size"
         );
-        assert!(pool.take_f64(1)[0].z.is_empty());
+        assert!(take(&ws.buffers_f64, 1)[0].z.is_empty());
     }
 }
