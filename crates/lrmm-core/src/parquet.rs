@@ -106,6 +106,15 @@ pub fn write_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
     )
 }
 
+/// `frame` with the chunks of its columns at the same row offsets. The batched writer turns
+/// chunks into record batches and panics on columns chunked differently — e.g. columns read
+/// from a many-row-group file beside one computed in a single chunk. Aligned frames (every
+/// frame written before this existed) pass through untouched, so their bytes do not change.
+fn aligned(mut frame: DataFrame) -> DataFrame {
+    frame.align_chunks();
+    frame
+}
+
 /// Writes each frame of `batches` as a row group of one Parquet file, atomically: a large
 /// table is never held whole, and a failed batch leaves no file behind. All frames must share
 /// the first one's schema; an empty iterator is an error.
@@ -124,9 +133,9 @@ pub fn write_batches_atomic(
             let mut writer = ParquetWriter::new(&mut *w)
                 .with_compression(compression)
                 .batched(first.schema())?;
-            writer.write_batch(&first)?;
+            writer.write_batch(&aligned(first))?;
             for batch in batches {
-                writer.write_batch(&batch?)?;
+                writer.write_batch(&aligned(batch?))?;
             }
             writer.finish()?;
             Ok(())
@@ -143,5 +152,33 @@ pub fn write_batches_atomic(
             message,
         }),
         (Err(e), None) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame whose columns are chunked differently, as one read from a file with several row
+    /// groups beside a column computed in one piece (what the vocabulary stage writes).
+    fn misaligned_frame() -> DataFrame {
+        let mut read = Series::new("user_id".into(), &[1u32, 2]);
+        read.append(&Series::new("user_id".into(), &[3u32]))
+            .unwrap();
+        let computed = Series::new("tokens".into(), &[10u32, 20, 30]);
+        assert_eq!((read.n_chunks(), computed.n_chunks()), (2, 1));
+        DataFrame::new(3, vec![read.into_column(), computed.into_column()]).unwrap()
+    }
+
+    #[test]
+    fn writes_frames_whose_columns_are_chunked_differently() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let frame = misaligned_frame();
+        write_batches_atomic(&path, ParquetCompression::Zstd(None), [Ok(frame.clone())]).unwrap();
+        let back = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals(&frame));
     }
 }
