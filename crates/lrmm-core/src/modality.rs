@@ -92,6 +92,17 @@ impl<T> PerModality<T> {
         }
     }
 
+    /// As [`PerModality::from_fn`] with a fallible `f`, stopping at the first error (in
+    /// [`Modality::ALL`] order).
+    pub fn try_from_fn<E>(mut f: impl FnMut(Modality) -> Result<T, E>) -> Result<Self, E> {
+        Ok(Self {
+            user: f(Modality::User)?,
+            item: f(Modality::Item)?,
+            meta: f(Modality::Meta)?,
+            image: f(Modality::Image)?,
+        })
+    }
+
     /// The same value for every modality.
     pub fn splat(value: T) -> Self
     where

@@ -53,7 +53,8 @@ impl RatingModel for LrmmModel {
     }
 
     /// Each pair becomes a query row of the dataset extended in memory (outside every history,
-    /// so a pair's documents are exactly those of a test row of the same user and item).
+    /// so a pair's documents are exactly those of a test row of the same user and item), scored
+    /// with each user and item encoded once (`Predictor::predict_queries`).
     fn score_pairs(&self, pairs: &[(u32, u32)]) -> anyhow::Result<Option<Vec<f32>>> {
         let ds = self.predictor.dataset();
         let extension = Extension {
@@ -69,6 +70,6 @@ impl RatingModel for LrmmModel {
             Arc::new(extended),
             &self.device,
         )?;
-        Ok(Some(scorer.predict(&rows, &[])?))
+        Ok(Some(scorer.predict_queries(&rows, &[])?))
     }
 }

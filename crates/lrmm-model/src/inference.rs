@@ -2,16 +2,18 @@
 //! predict ratings for interaction rows with any modalities removed, and read the modality
 //! embeddings and their autoencoder reconstructions.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
-use lrmm_core::{ArtifactDir, Modality};
+use lrmm_core::{ArtifactDir, Modality, PerModality, Split};
 
-use crate::data::{assemble, Dataset};
+use crate::data::{assemble, Dataset, MODALITY_SLOTS};
 use crate::error::{ModelError, Result};
 use crate::init::load_safetensors;
-use crate::model::Lrmm;
+use crate::lstm::InferenceGuard;
+use crate::model::{HeadIds, Lrmm};
 use crate::predict::{predict_rows, run_batches};
 use crate::saved::{sha256_file, SavedModel, MODEL_FILE};
 
@@ -154,6 +156,130 @@ impl Predictor {
         )
     }
 
+    /// The predictions [`Predictor::predict`] gives for `rows`, for rows outside the training
+    /// split (test, validation and the query rows of an extended dataset) only, computed with
+    /// each distinct user's U embedding and each distinct item's O, M and V embeddings encoded
+    /// once. Such a row's documents depend on its user and item alone (no history holds it), so
+    /// scoring N candidate items for M users costs M + N encoder passes instead of M·N: what
+    /// ranking and top-K prediction need. A training row is an error: its documents leave its
+    /// own review out.
+    pub fn predict_queries(&self, rows: &[usize], drop: &[Modality]) -> Result<Vec<f32>> {
+        self.predict_queries_with_progress(rows, drop, |_| {})
+    }
+
+    /// [`Predictor::predict_queries`], calling `progress` with the number of rows scored after
+    /// each batch (the users' and items' encodings come first).
+    pub fn predict_queries_with_progress(
+        &self,
+        rows: &[usize],
+        drop: &[Modality],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<f32>> {
+        let ds = &*self.data;
+        if let Some(&bad) = rows.iter().find(|&&r| r >= ds.len()) {
+            return Err(ModelError::Invalid(format!(
+                "row {bad} is out of range: the dataset has {} interactions",
+                ds.len()
+            )));
+        }
+        if let Some(&train) = rows.iter().find(|&&r| ds.split[r] == Split::Train) {
+            return Err(ModelError::Invalid(format!(
+                "row {train} is a training row: its documents depend on the row, not only on its \
+                 user and item; predict it with Predictor::predict"
+            )));
+        }
+        let _no_backward = InferenceGuard::new();
+        let users = Representatives::of(rows.iter().map(|&r| (ds.user_id[r], r)));
+        let items = Representatives::of(rows.iter().map(|&r| (ds.item_id[r], r)));
+        let user = self.encode_once(&users.rows, &[Modality::User])?;
+        let item = self.encode_once(
+            &items.rows,
+            &[Modality::Item, Modality::Meta, Modality::Image],
+        )?;
+        let encoded = |m: Modality| if m == Modality::User { &user } else { &item };
+
+        let device = self.model.device();
+        let batch_size = self.saved.config.train.eval_batch_size.max(1);
+        let mut out = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(batch_size) {
+            let (user_slots, item_slots) = (
+                users.slots(chunk, |r| ds.user_id[r]),
+                items.slots(chunk, |r| ds.item_id[r]),
+            );
+            let slot_of = |m: Modality| {
+                if m == Modality::User {
+                    &user_slots
+                } else {
+                    &item_slots
+                }
+            };
+            let mut keep = vec![0f32; chunk.len() * MODALITY_SLOTS];
+            for (i, k) in keep.chunks_mut(MODALITY_SLOTS).enumerate() {
+                for m in Modality::ALL {
+                    k[m.index()] = encoded(m).available[m.index()][slot_of(m)[i] as usize];
+                }
+                for m in drop {
+                    k[m.index()] = 0.0;
+                }
+            }
+            let index = |v: &[u32]| Tensor::from_slice(v, v.len(), device);
+            let (user_index, item_index) = (index(&user_slots)?, index(&item_slots)?);
+            let embeddings = PerModality::try_from_fn(|m| -> Result<Tensor> {
+                let at = if m == Modality::User {
+                    &user_index
+                } else {
+                    &item_index
+                };
+                Ok(encoded(m).embeddings[m.index()]
+                    .as_ref()
+                    .expect("encoded")
+                    .index_select(at, 0)?)
+            })?;
+            let keep = Tensor::from_slice(&keep, (chunk.len(), MODALITY_SLOTS), device)?
+                .to_dtype(self.model.dtype())?;
+            let user_ids: Vec<u32> = chunk.iter().map(|&r| ds.user_id[r]).collect();
+            let item_ids: Vec<u32> = chunk.iter().map(|&r| ds.item_id[r]).collect();
+            let (user_ids, item_ids) = (index(&user_ids)?, index(&item_ids)?);
+            let ids = HeadIds {
+                user: &user_ids,
+                item: &item_ids,
+            };
+            let f = self.model.head(embeddings, &keep, None, &ids)?;
+            let p = f.prediction.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+            out.extend(
+                p.into_iter()
+                    .map(|x| x.clamp(RATING_RANGE.0, RATING_RANGE.1)),
+            );
+            progress(chunk.len());
+        }
+        Ok(out)
+    }
+
+    /// The embeddings of `modalities` for `rows` (one representative row per user or item),
+    /// in batches, and where each modality exists.
+    fn encode_once(&self, rows: &[usize], modalities: &[Modality]) -> Result<Encoded> {
+        let c = &self.saved.config;
+        let mut parts: [Vec<Tensor>; MODALITY_SLOTS] = Default::default();
+        let mut available: [Vec<f32>; MODALITY_SLOTS] = Default::default();
+        for chunk in rows.chunks(c.train.eval_batch_size.max(1)) {
+            let batch = assemble(&self.data, chunk, &c.data, &[], None);
+            let dev = batch.to_device(self.model.device(), self.model.dtype())?;
+            for &m in modalities {
+                parts[m.index()].push(self.model.embed(m, &dev)?);
+                available[m.index()]
+                    .extend(batch.available.chunks(MODALITY_SLOTS).map(|a| a[m.index()]));
+            }
+        }
+        let mut embeddings: [Option<Tensor>; MODALITY_SLOTS] = Default::default();
+        for &m in modalities {
+            embeddings[m.index()] = Some(Tensor::cat(&parts[m.index()], 0)?);
+        }
+        Ok(Encoded {
+            embeddings,
+            available,
+        })
+    }
+
     /// Each modality's embedding and its autoencoder reconstruction for `rows`, with `drop`
     /// removed from the autoencoders' inputs.
     pub fn embeddings(&self, rows: &[usize], drop: &[Modality]) -> Result<Embeddings> {
@@ -211,4 +337,40 @@ impl Predictor {
     pub fn saved(&self) -> &SavedModel {
         &self.saved
     }
+}
+
+/// One row per distinct user (or item) of a set of rows, the first that names it.
+struct Representatives {
+    /// The representative rows, in order of first appearance.
+    rows: Vec<usize>,
+    /// Id → index into `rows`.
+    slot: HashMap<u32, usize>,
+}
+
+impl Representatives {
+    fn of(id_and_row: impl Iterator<Item = (u32, usize)>) -> Self {
+        let mut reps = Self {
+            rows: Vec::new(),
+            slot: HashMap::new(),
+        };
+        for (id, row) in id_and_row {
+            if let std::collections::hash_map::Entry::Vacant(e) = reps.slot.entry(id) {
+                e.insert(reps.rows.len());
+                reps.rows.push(row);
+            }
+        }
+        reps
+    }
+
+    /// The slot of each row's id.
+    fn slots(&self, rows: &[usize], id: impl Fn(usize) -> u32) -> Vec<u32> {
+        rows.iter().map(|&r| self.slot[&id(r)] as u32).collect()
+    }
+}
+
+/// Embeddings of representative rows: `[reps, d]` per encoded modality (by
+/// [`Modality::index`]), and 1/0 for whether the modality exists for each representative.
+struct Encoded {
+    embeddings: [Option<Tensor>; MODALITY_SLOTS],
+    available: [Vec<f32>; MODALITY_SLOTS],
 }

@@ -13,13 +13,8 @@ use crate::per_text::PerText;
 
 /// A value per modality from a fallible `f`, evaluated in [`Modality::ALL`] order (the order of
 /// parameter creation and of every concatenation), stopping at the first error.
-fn try_per_modality<T>(mut f: impl FnMut(Modality) -> Result<T>) -> Result<PerModality<T>> {
-    Ok(PerModality {
-        user: f(Modality::User)?,
-        item: f(Modality::Item)?,
-        meta: f(Modality::Meta)?,
-        image: f(Modality::Image)?,
-    })
+fn try_per_modality<T>(f: impl FnMut(Modality) -> Result<T>) -> Result<PerModality<T>> {
+    PerModality::try_from_fn(f)
 }
 
 /// The four modality embeddings side by side, [B, 4·d], in [`Modality::ALL`] order.
@@ -201,17 +196,24 @@ impl BaselineBiases {
 
     /// b_u · keep_U + b_i · keep_O for the batch: a dropped or missing modality takes its offset
     /// with it, so the cold-start predictions (−U, −O) do not see it.
-    fn offsets(&self, batch: &DeviceBatch, keep: &PerModality<Tensor>) -> Result<Tensor> {
+    fn offsets(&self, ids: &HeadIds, keep: &PerModality<Tensor>) -> Result<Tensor> {
         let user = self
             .user
-            .index_select(&batch.user_ids, 0)?
+            .index_select(ids.user, 0)?
             .mul(&keep[Modality::User].squeeze(1)?)?;
         let item = self
             .item
-            .index_select(&batch.item_ids, 0)?
+            .index_select(ids.item, 0)?
             .mul(&keep[Modality::Item].squeeze(1)?)?;
         Ok(user.add(&item)?)
     }
+}
+
+/// The [B] u32 user and item indices of a head's samples (for the optional id offsets).
+#[derive(Debug, Clone, Copy)]
+pub struct HeadIds<'a> {
+    pub user: &'a Tensor,
+    pub item: &'a Tensor,
 }
 
 /// What one forward pass produces.
@@ -393,21 +395,43 @@ impl Lrmm {
 
     /// One forward pass. Dropout is applied when the batch carries dropout masks (training).
     pub fn forward(&self, batch: &DeviceBatch) -> Result<Forward> {
-        let text =
-            PerText::try_from_fn(|m| self.text[m].forward(&batch.tokens[m], &batch.pool[m]))?;
-        let embeddings = PerModality {
-            user: text.user,
-            item: text.item,
-            meta: text.meta,
-            image: self.image.forward(&batch.image)?,
+        let embeddings = try_per_modality(|m| self.embed(m, batch))?;
+        let ids = HeadIds {
+            user: &batch.user_ids,
+            item: &batch.item_ids,
         };
+        self.head(embeddings, &batch.keep, batch.dropout.as_ref(), &ids)
+    }
+
+    /// The embedding e^m of modality `m` for every sample of `batch` (zeros where it is missing):
+    /// its text encoder (eqs. 3–9) or the image projection (eq. 10).
+    pub fn embed(&self, m: Modality, batch: &DeviceBatch) -> Result<Tensor> {
+        if m.is_text() {
+            self.text[m].forward(&batch.tokens[m], &batch.pool[m])
+        } else {
+            self.image.forward(&batch.image)
+        }
+    }
+
+    /// Everything after the encoders: dropout (`dropout`, training), m-drop by `keep` [B, 4],
+    /// the autoencoders' imputation, the shared layer, the score and the id offsets of `ids`.
+    /// The samples' embeddings may come from anywhere — a batch's encoders, or embeddings
+    /// computed once per user and item and gathered for many pairs
+    /// ([`crate::inference::Predictor::predict_queries`]).
+    pub fn head(
+        &self,
+        embeddings: PerModality<Tensor>,
+        keep: &Tensor,
+        dropout: Option<&PerText<Tensor>>,
+        ids: &HeadIds,
+    ) -> Result<Forward> {
         // Dropout after the recurrent layer (text modalities), with masks drawn by the batcher.
-        let inputs = try_per_modality(|m| match (&batch.dropout, m.is_text()) {
+        let inputs = try_per_modality(|m| match (dropout, m.is_text()) {
             (Some(masks), true) => Ok(embeddings[m].mul(&masks[m])?),
             _ => Ok(embeddings[m].clone()),
         })?;
         // m-drop (eq. 15): a dropped or missing modality's embedding becomes zero.
-        let keep = try_per_modality(|m| Ok(batch.keep.narrow(1, m.index(), 1)?))?;
+        let keep = try_per_modality(|m| Ok(keep.narrow(1, m.index(), 1)?))?;
         let masked = try_per_modality(|m| Ok(inputs[m].broadcast_mul(&keep[m])?))?;
         let ae_input = concat(masked.as_ref())?;
         // The reconstruction loss sees the autoencoders applied to a detached copy of their input,
@@ -443,7 +467,7 @@ impl Lrmm {
         };
         let mut prediction = self.score.forward(&shared)?.squeeze(1)?;
         if let Some(biases) = &self.biases {
-            prediction = prediction.add(&biases.offsets(batch, &keep)?)?;
+            prediction = prediction.add(&biases.offsets(ids, &keep)?)?;
         }
         Ok(Forward {
             prediction,

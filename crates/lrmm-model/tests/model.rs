@@ -529,3 +529,46 @@ fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
         .iter()
         .all(|p| (1.0..=5.0).contains(p)));
 }
+
+#[test]
+fn query_predictions_with_shared_encodings_equal_row_predictions() {
+    let (tmp, dir) = synthetic_dir(SyntheticSpec::default());
+    let out = tmp.path().join("model");
+    let mut cfg = tiny_config();
+    cfg.model.baseline_biases = true;
+    cfg.train.max_epochs = 2;
+    cfg.train.eval_batch_size = 7; // several batches, users and items spread across them
+    train_into(&dir, &out, cfg, 5).unwrap();
+    let p = Predictor::load(&out, &dir, &Device::Cpu).unwrap();
+    let ds = p.dataset();
+    let mut rows = ds.rows(Split::Test);
+    rows.extend(ds.rows(Split::Valid));
+    // Repeated users and items, out of order: each is encoded once and gathered many times.
+    rows.extend(rows.clone().iter().rev());
+    let users: std::collections::HashSet<u32> = rows.iter().map(|&r| ds.user_id[r]).collect();
+    assert!(users.len() < rows.len() / 2, "the test needs shared users");
+    for drop in [
+        &[][..],
+        &[Modality::User],
+        &[Modality::Item, Modality::Image],
+        &Modality::ALL,
+    ] {
+        let by_row = p.predict(&rows, drop).unwrap();
+        let by_query = p.predict_queries(&rows, drop).unwrap();
+        assert_eq!(by_row.len(), by_query.len());
+        for (i, (a, b)) in by_row.iter().zip(&by_query).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-5,
+                "drop {drop:?}, row {}: {a} vs {b}",
+                rows[i]
+            );
+        }
+    }
+    let train_row = ds.rows(Split::Train)[0];
+    let err = p
+        .predict_queries(&[train_row], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("training row"), "{err}");
+    assert!(p.predict_queries(&[ds.len()], &[]).is_err());
+}

@@ -30,14 +30,14 @@ use candle_core::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use lrmm_core::PerModality;
 use lrmm_model::data::assemble;
-use lrmm_model::inference::{Predictor, RATING_RANGE};
+use lrmm_model::inference::Predictor;
 
 pub use error::{PredictError, Result};
 pub use input::{Pair, SkippedLines};
 pub use output::{write_predictions, Format};
 pub use records::{KnownIds, NewRecords};
 
-/// Rows per prediction call, so that the progress bar moves.
+/// Rows per availability pass (the sources of each prediction), so no batch is assembled whole.
 const PREDICT_CHUNK: usize = 4096;
 
 /// Where a run reads from and how.
@@ -256,11 +256,19 @@ impl Session {
         };
         let ds = self.predictor.dataset();
         let docs = &self.predictor.saved().config.data;
+        // One pass over every query row, so that each user and item is encoded once however
+        // many pairs name it.
+        let predictions = self
+            .predictor
+            .predict_queries_with_progress(&self.rows, &[], |n| bar.inc(n as u64))?;
         let mut out = Vec::with_capacity(self.rows.len());
-        for chunk in self.rows.chunks(PREDICT_CHUNK) {
-            let p = self.predictor.predict(chunk, &[])?;
+        for (chunk, p) in self
+            .rows
+            .chunks(PREDICT_CHUNK)
+            .zip(predictions.chunks(PREDICT_CHUNK))
+        {
             let batch = assemble(ds, chunk, docs, &[], None);
-            for (i, x) in p.into_iter().enumerate() {
+            for (i, &x) in p.iter().enumerate() {
                 let sources = PerModality::from_fn(|m| {
                     if batch.is_available(i, m) {
                         Source::Data
@@ -268,9 +276,8 @@ impl Session {
                         Source::Imputed
                     }
                 });
-                out.push((x.clamp(RATING_RANGE.0, RATING_RANGE.1), sources));
+                out.push((x, sources));
             }
-            bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
         Ok(out)
