@@ -10,6 +10,14 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    /// The temporary file review texts are spilled to while a run reads them (unnamed, so the
+    /// folder holding it is named).
+    #[error("{dir}: temporary file of review texts: {source}")]
+    Spill {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}")]
     BadRecord {
         path: PathBuf,

@@ -8,7 +8,7 @@ use crate::read::ReviewTable;
 /// Keeps one review per (user, item) pair: the most recent one (largest `unixReviewTime`; on a
 /// tie, the later line), since a re-review is the user's current opinion. Returns the kept rows
 /// in file order and the number dropped.
-pub fn dedup_latest(table: &ReviewTable) -> (Vec<usize>, usize) {
+pub fn dedup_latest<T>(table: &ReviewTable<T>) -> (Vec<usize>, usize) {
     let mut best: polars::prelude::PlHashMap<(u32, u32), usize> =
         polars::prelude::PlHashMap::with_capacity_and_hasher(table.len(), Default::default());
     for row in 0..table.len() {
@@ -27,7 +27,7 @@ pub fn dedup_latest(table: &ReviewTable) -> (Vec<usize>, usize) {
 }
 
 /// Keeps every review of `n` users drawn at random (by `seed`) among those in `rows`.
-pub fn sample_users(table: &ReviewTable, rows: &[usize], n: usize, seed: u64) -> Vec<usize> {
+pub fn sample_users<T>(table: &ReviewTable<T>, rows: &[usize], n: usize, seed: u64) -> Vec<usize> {
     let mut users: Vec<u32> = rows.iter().map(|&r| table.user[r]).collect();
     users.sort_unstable_by(|a, b| {
         table.users.names[*a as usize].cmp(&table.users.names[*b as usize])
@@ -45,7 +45,7 @@ pub fn sample_users(table: &ReviewTable, rows: &[usize], n: usize, seed: u64) ->
 }
 
 /// Repeatedly removes users and items with fewer than `k` reviews until none is left.
-pub fn k_core(table: &ReviewTable, mut rows: Vec<usize>, k: usize) -> Vec<usize> {
+pub fn k_core<T>(table: &ReviewTable<T>, mut rows: Vec<usize>, k: usize) -> Vec<usize> {
     loop {
         let mut per_user = vec![0usize; table.users.len()];
         let mut per_item = vec![0usize; table.items.len()];
@@ -68,7 +68,7 @@ mod tests {
     use super::*;
 
     fn table(rows: &[(&str, &str, i64)]) -> ReviewTable {
-        let mut t = ReviewTable::default();
+        let mut t: ReviewTable = ReviewTable::default();
         for (u, i, time) in rows {
             t.user.push(t.users.intern((*u).to_string()));
             t.item.push(t.items.intern((*i).to_string()));

@@ -9,10 +9,15 @@ pub mod meta;
 pub mod pyliteral;
 pub mod read;
 pub mod review;
+pub mod spill;
 pub mod split;
 mod tables;
+pub mod texts;
 
-use std::path::PathBuf;
+#[cfg(test)]
+mod same_bytes_tests;
+
+use std::path::{Path, PathBuf};
 
 use lrmm_core::{ArtifactDir, Split};
 use serde::Serialize;
@@ -21,7 +26,9 @@ use tracing::info;
 pub use error::{IngestError, Result};
 pub use split::{SplitFractions, SplitMode};
 
-use crate::read::{read_meta, read_reviews, ReadPolicy, Skipped};
+use crate::read::{read_meta, read_reviews_into, ReadPolicy, Skipped};
+use crate::spill::SpilledTexts;
+use crate::texts::TextStore;
 
 /// Everything an ingestion run takes. `IngestOptions::new` gives the defaults of the CLI.
 #[derive(Debug, Clone)]
@@ -88,9 +95,23 @@ pub struct IngestSummary {
     pub meta_lines_skipped: Skipped,
 }
 
+/// Where a run keeps the review texts between reading and writing them.
+#[derive(Debug, Clone, Copy)]
+enum TextStorage {
+    /// In a temporary file in the staging folder: memory does not grow with the text.
+    SpillFile,
+    /// In memory, as before the spill file: kept to check that both write the same bytes.
+    #[cfg(test)]
+    InMemory,
+}
+
 /// Runs ingestion. Artifacts are written to a staging folder and moved into `out` only once
-/// all of them are complete, so a failed run leaves nothing behind.
+/// all of them are complete, so a failed run leaves nothing behind (at most an empty `out`).
 pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
+    ingest_with(opts, TextStorage::SpillFile)
+}
+
+fn ingest_with(opts: &IngestOptions, storage: TextStorage) -> Result<IngestSummary> {
     opts.fractions.validate().map_err(IngestError::Invalid)?;
     if let SplitMode::ColdItems { fraction } = opts.mode {
         if !(0.0..1.0).contains(&fraction) {
@@ -99,6 +120,45 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
             )));
         }
     }
+    // The staging folder exists from the start: the review texts are spilled into it while
+    // the file is read. Dropping it (on any error) removes whatever was written there.
+    let artifacts = ArtifactDir::new(&opts.out);
+    artifacts.create()?;
+    let staging = tempfile::Builder::new()
+        .prefix(".ingest-staging-")
+        .tempdir_in(&opts.out)
+        .map_err(|e| IngestError::Io {
+            path: opts.out.clone(),
+            source: e,
+        })?;
+    let summary = match storage {
+        TextStorage::SpillFile => ingest_into(
+            opts,
+            SpilledTexts::create_in(staging.path())?,
+            staging.path(),
+        )?,
+        #[cfg(test)]
+        TextStorage::InMemory => ingest_into(opts, read::TextArena::default(), staging.path())?,
+    };
+    for name in tables::WRITTEN {
+        let from = staging.path().join(name);
+        let to = opts.out.join(name);
+        std::fs::rename(&from, &to).map_err(|e| IngestError::Io {
+            path: to,
+            source: e,
+        })?;
+    }
+    log_summary(&summary);
+    Ok(summary)
+}
+
+/// Reads, filters and splits, and writes every artifact into `staging`, with the review texts
+/// kept in `texts` meanwhile.
+fn ingest_into<T: TextStore + Send>(
+    opts: &IngestOptions,
+    texts: T,
+    staging: &Path,
+) -> Result<IngestSummary> {
     let policy = ReadPolicy {
         skip_bad_lines: opts.skip_bad_lines,
         head: opts.head,
@@ -106,7 +166,7 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
 
     info!(file = %opts.reviews.display(), "reading reviews");
     let started = std::time::Instant::now();
-    let (table, skipped, review_lines) = read_reviews(&opts.reviews, policy)?;
+    let (table, skipped, review_lines) = read_reviews_into(&opts.reviews, policy, texts)?;
     info!(
         lines = review_lines,
         seconds = started.elapsed().as_secs_f32(),
@@ -164,16 +224,7 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
         opts.max_train_per_item,
     );
     let capped = deduped_and_filtered - dataset.rows.len();
-    let artifacts = ArtifactDir::new(&opts.out);
-    artifacts.create()?;
-    let staging = tempfile::Builder::new()
-        .prefix(".ingest-staging-")
-        .tempdir_in(&opts.out)
-        .map_err(|e| IngestError::Io {
-            path: opts.out.clone(),
-            source: e,
-        })?;
-    let staged = ArtifactDir::new(staging.path());
+    let staged = ArtifactDir::new(staging);
     let started = std::time::Instant::now();
     let meta_counts = dataset.write(&table, meta.as_ref(), &staged)?;
     info!(seconds = started.elapsed().as_secs_f32(), "wrote artifacts");
@@ -203,15 +254,6 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
         meta_lines_skipped: meta.map(|m| m.skipped).unwrap_or_default(),
     };
     lrmm_core::atomic::write_json(&staged.ingest_summary(), &summary)?;
-    for name in tables::WRITTEN {
-        let from = staging.path().join(name);
-        let to = opts.out.join(name);
-        std::fs::rename(&from, &to).map_err(|e| IngestError::Io {
-            path: to,
-            source: e,
-        })?;
-    }
-    log_summary(&summary);
     Ok(summary)
 }
 

@@ -12,6 +12,8 @@ use crate::error::{IngestError, Result};
 use crate::lines::{utf8_line, Batch, LineBatches};
 use crate::meta::{parse_meta, ItemMeta};
 use crate::review::parse_review;
+pub use crate::texts::TextArena;
+use crate::texts::TextStore;
 
 /// Strings (reviewer ids, asins) interned to dense indices in first-seen order.
 #[derive(Debug, Default)]
@@ -41,38 +43,32 @@ impl Interner {
     }
 }
 
-/// Review texts in one buffer: a million small `String`s would cost more than the text itself.
+/// Every review read, in file order, with users and items interned. The texts are in `T`, in
+/// memory by default (see [`crate::texts`]).
 #[derive(Debug, Default)]
-pub struct TextArena {
-    bytes: String,
-    ends: Vec<usize>,
-}
-
-impl TextArena {
-    pub fn push(&mut self, text: &str) {
-        self.bytes.push_str(text);
-        self.ends.push(self.bytes.len());
-    }
-
-    pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-}
-
-/// Every review read, in file order, with users and items interned.
-#[derive(Debug, Default)]
-pub struct ReviewTable {
+pub struct ReviewTable<T = TextArena> {
     pub users: Interner,
     pub items: Interner,
     pub user: Vec<u32>,
     pub item: Vec<u32>,
     pub rating: Vec<f32>,
     pub unix_time: Vec<i64>,
-    pub text: TextArena,
+    pub text: T,
 }
 
-impl ReviewTable {
+impl<T> ReviewTable<T> {
+    fn with_texts(text: T) -> Self {
+        Self {
+            users: Interner::default(),
+            items: Interner::default(),
+            user: Vec::new(),
+            item: Vec::new(),
+            rating: Vec::new(),
+            unix_time: Vec::new(),
+            text,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.user.len()
     }
@@ -188,9 +184,18 @@ where
     Ok(lines_seen)
 }
 
-/// Reads a review file of either release into a [`ReviewTable`].
+/// Reads a review file of either release into a [`ReviewTable`], texts in memory.
 pub fn read_reviews(path: &Path, policy: ReadPolicy) -> Result<(ReviewTable, Skipped, u64)> {
-    let mut table = ReviewTable::default();
+    read_reviews_into(path, policy, TextArena::default())
+}
+
+/// As [`read_reviews`], with the texts appended to `texts` (empty when given).
+pub fn read_reviews_into<T: TextStore + Send>(
+    path: &Path,
+    policy: ReadPolicy,
+    texts: T,
+) -> Result<(ReviewTable<T>, Skipped, u64)> {
+    let mut table = ReviewTable::with_texts(texts);
     let mut skipped = Skipped::default();
     let lines = for_each_parsed(path, policy, parse_review, |line, record| {
         match record {
@@ -199,13 +204,14 @@ pub fn read_reviews(path: &Path, policy: ReadPolicy) -> Result<(ReviewTable, Ski
                 table.item.push(table.items.intern(r.asin));
                 table.rating.push(r.rating);
                 table.unix_time.push(r.unix_time);
-                table.text.push(&r.text);
+                table.text.append(&r.text)?;
             }
             Err(message) if policy.skip_bad_lines => skipped.record(path, line, &message),
             Err(message) => return Err(bad_record(path, line, message)),
         }
         Ok(())
     })?;
+    table.text.finish_appending()?;
     if table.is_empty() {
         return Err(IngestError::Invalid(format!(
             "{}: no valid review among {lines} lines ({} skipped)",

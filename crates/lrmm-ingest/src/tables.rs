@@ -8,6 +8,7 @@ use lrmm_core::{schema, ArtifactDir, SeededRng, Split};
 use crate::error::{IngestError, Result};
 use crate::read::{MetaRead, ReviewTable};
 use crate::split::{assign_splits, SplitFractions, SplitMode};
+use crate::texts::{TextBatch, TextStore};
 
 /// The files a run writes, moved together from the staging folder into the output folder.
 pub const WRITTEN: [&str; 5] = [
@@ -18,7 +19,8 @@ pub const WRITTEN: [&str; 5] = [
     "ingest_summary.json",
 ];
 
-/// Reviews are written in row groups of this many rows, so the text is never held twice.
+/// Reviews are written in row groups of this many rows: only one row group's texts are in
+/// memory at a time (twice: read back from the text store, and in the frame).
 const REVIEW_CHUNK: usize = 131_072;
 
 /// The kept interactions in output order.
@@ -70,8 +72,8 @@ impl Dataset {
     /// `max_train_per_item`: keep at most this many training reviews of each item that has test
     /// ratings (a seeded choice) and drop the rest, leaving valid and test untouched — the
     /// paper's Figure 4.
-    pub fn build(
-        table: &ReviewTable,
+    pub fn build<T>(
+        table: &ReviewTable<T>,
         rows: Vec<usize>,
         fractions: SplitFractions,
         mode: SplitMode,
@@ -153,9 +155,9 @@ impl Dataset {
         Column::new("split".into(), names)
     }
 
-    pub fn write(
+    pub fn write<T: TextStore>(
         &self,
-        table: &ReviewTable,
+        table: &ReviewTable<T>,
         meta: Option<&MetaRead>,
         out: &ArtifactDir,
     ) -> Result<MetaCounts> {
@@ -238,9 +240,9 @@ impl Dataset {
         Ok(counts)
     }
 
-    fn items_frame(
+    fn items_frame<T>(
         &self,
-        table: &ReviewTable,
+        table: &ReviewTable<T>,
         meta: Option<&MetaRead>,
     ) -> Result<(DataFrame, MetaCounts)> {
         let asins: Vec<&str> = self
@@ -323,9 +325,31 @@ impl Dataset {
     }
 
     /// `reviews.parquet`, row-aligned with `interactions.parquet`, one row group at a time.
-    fn write_reviews(&self, table: &ReviewTable, path: &std::path::Path) -> Result<()> {
-        let chunk = |range: std::ops::Range<usize>| -> PolarsResult<DataFrame> {
+    fn write_reviews<T: TextStore>(
+        &self,
+        table: &ReviewTable<T>,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        // A text store's error (a read of the spill file) has to pass through polars' batch
+        // iterator as a PolarsError; the original is kept here and reported instead.
+        let mut store_error: Option<IngestError> = None;
+        let mut texts = TextBatch::default();
+        let mut chunk = |range: std::ops::Range<usize>| -> PolarsResult<DataFrame> {
             let rows = &self.rows[range.clone()];
+            let gathered = table.text.gather(rows, &mut texts).and_then(|()| {
+                texts.texts().map_err(|message| IngestError::Table {
+                    table: "reviews",
+                    message,
+                })
+            });
+            let text = match gathered {
+                Ok(text) => text,
+                Err(e) => {
+                    let message = e.to_string();
+                    store_error = Some(e);
+                    return Err(PolarsError::ComputeError(message.into()));
+                }
+            };
             DataFrame::new(
                 rows.len(),
                 vec![
@@ -338,12 +362,7 @@ impl Dataset {
                             .collect::<Vec<i64>>(),
                     ),
                     self.split_column(range),
-                    Column::new(
-                        "text".into(),
-                        rows.iter()
-                            .map(|&r| table.text.get(r))
-                            .collect::<Vec<&str>>(),
-                    ),
+                    Column::new("text".into(), text),
                 ],
             )
         };
@@ -355,11 +374,15 @@ impl Dataset {
         let chunks = (0..n.max(1))
             .step_by(REVIEW_CHUNK)
             .map(|start| chunk(start..n.min(start + REVIEW_CHUNK)));
-        lrmm_core::parquet::write_batches_atomic(
+        let written = lrmm_core::parquet::write_batches_atomic(
             path,
             ParquetCompression::Zstd(Some(level)),
             chunks,
-        )?;
-        Ok(())
+        );
+        match (written, store_error) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+        }
     }
 }
