@@ -19,4 +19,16 @@ build-cuda: ## the GPU stages' binaries with --features cuda (+ cuDNN) in CUDA_T
 	eval "$$(CUDNN=1 bash $(CUDA_TOOLCHAIN))" && \
 		CARGO_TARGET_DIR=$(CUDA_TARGET_DIR) $(CARGO) build --release --bins \
 		$(addprefix -p ,$(CUDA_PACKAGES)) --features $(CUDA_FEATURES)
-	@ls -l $(addprefix $(CUDA_BIN)/,lrmm-images lrmm-train lrmm-eval lrmm-predict lrmm-bench-train)
+	@ls -l $(addprefix $(CUDA_BIN)/,lrmm-images lrmm-train lrmm-eval lrmm-predict lrmm-bench-train lrmm-lstm-parity)
+
+# One prepared check for a GPU machine (scripts/gpu-check.sh): build-cuda, the default pipeline
+# on the CPU for reference, and a pack in build/gpu-check/ (under 64 MiB) whose run-check.sh writes
+# $OUT/gpu-check.json within 8 minutes: LSTM and VGG parity CUDA vs CPU, training and VGG speed
+# beside PyTorch and torchvision, the pipeline's RMSE on CUDA beside the CPU's. It prints the
+# device call. test-gpu-check runs the same steps on the CPU (--dry-run) and checks the JSON.
+.PHONY: gpu-check test-gpu-check
+gpu-check: ## build-cuda, then pack ONE GPU-machine check into build/gpu-check/ and print its command
+	bash scripts/gpu-check.sh
+
+test-gpu-check: $(BIN)/.stamp ## scripts/gpu-check.sh --dry-run on the CPU, checking the JSON it writes (run by test-experiments)
+	bash scripts/test-gpu-check.sh

@@ -107,3 +107,6 @@ if failures:
     sys.exit(1)
 print("test-experiments: table2, table3, table4, fig4, fig5, fig6 ok", file=sys.stderr)
 EOF
+
+# The GPU check's script, run here on the CPU (scripts/gpu-check.sh --dry-run).
+bash scripts/test-gpu-check.sh

@@ -30,6 +30,7 @@ use lrmm_images::{build_model, mcauley, Depth, OutputLayer, VggConfig, WeightsSo
 ///   lrmm-images --data build/default --images data/generated/default/images --seed 1
 ///   lrmm-images --data build/mi --mcauley data/raw/image_features_Musical_Instruments.b
 ///   lrmm-images bench --device cuda --batches 32,128 --steps 3
+///   lrmm-images parity --device cuda --batch-size 8
 #[derive(Parser, Debug)]
 #[command(
     verbatim_doc_comment,
@@ -50,6 +51,11 @@ enum Command {
     /// Measure the network's throughput on random 224×224 input; prints one JSON line per batch size.
     #[command(after_help = RUST_LOG_HELP)]
     Bench(BenchArgs),
+    /// The network on --device against the CPU's channels-last path, same seeded weights and
+    /// random input: the cosine of each image's features; prints one JSON line. On the CPU the
+    /// candidate is candle's own NCHW convolutions.
+    #[command(after_help = RUST_LOG_HELP)]
+    Parity(ParityArgs),
 }
 
 #[derive(ClapArgs, Debug)]
@@ -128,12 +134,25 @@ struct BenchArgs {
     steps: usize,
 }
 
+#[derive(ClapArgs, Debug)]
+struct ParityArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Side of the square random input (at least 32; 224 is the network's own).
+    #[arg(long, default_value_t = CROP)]
+    side: usize,
+    /// Smallest cosine that passes.
+    #[arg(long, default_value_t = 0.9999)]
+    min_cosine: f64,
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Args = lrmm_core::cli::parse(&lrmm_core::build_info!("cuda"));
     lrmm_core::logging::init(&args.verbosity)?;
     tracing::info!("{args:?}");
     match (&args.command, &args.extract) {
         (Some(Command::Bench(bench_args)), _) => bench(bench_args),
+        (Some(Command::Parity(parity_args)), _) => parity(parity_args),
         (None, Some(extract)) => run(extract, &args.verbosity),
         // clap requires --images or --mcauley without a subcommand.
         (None, None) => anyhow::bail!("give --data and --images or --mcauley, or a subcommand"),
@@ -245,6 +264,59 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         });
         writeln!(stdout, "{line}")?;
     }
+    Ok(())
+}
+
+fn parity(args: &ParityArgs) -> anyhow::Result<()> {
+    let config = args.model.config();
+    let device = lrmm_images::device(args.model.device)?;
+    let weights = match &args.model.weights {
+        Some(path) => WeightsSource::File(path.clone()),
+        None => WeightsSource::Random { seed: 1 },
+    };
+    let cpu = candle_core::Device::Cpu;
+    let batch = args.model.batch_size;
+    let mut rng = lrmm_core::SeededRng::new(1);
+    let pixels: Vec<f32> = (0..batch * 3 * args.side * args.side)
+        .map(|_| rng.normal() as f32)
+        .collect();
+    let x = Tensor::from_vec(pixels, (batch, 3, args.side, args.side), &cpu)?;
+    let reference = build_model(config, &weights, &cpu)?.forward(&x)?;
+    let model = build_model(config, &weights, &device)?;
+    let candidate = if device.is_cpu() {
+        model.forward_nchw(&x)?
+    } else {
+        model.forward(&x.to_device(&device)?)?.to_device(&cpu)?
+    };
+    let rows = |t: &Tensor| t.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>();
+    let cosines: Vec<f64> = rows(&reference)?
+        .iter()
+        .zip(rows(&candidate)?)
+        .map(|(a, b)| {
+            let dot: f64 = a.iter().zip(&b).map(|(p, q)| p * q).sum();
+            let norm = |v: &[f64]| v.iter().map(|p| p * p).sum::<f64>().sqrt();
+            let (na, nb) = (norm(a), norm(&b));
+            if na == 0.0 && nb == 0.0 {
+                1.0
+            } else {
+                dot / (na * nb).max(f64::MIN_POSITIVE)
+            }
+        })
+        .collect();
+    let min = cosines.iter().copied().fold(f64::INFINITY, f64::min);
+    let line = serde_json::json!({
+        "reference": "cpu channels-last f32",
+        "candidate": format!("{} {}", args.model.device, if device.is_cpu() { "nchw" } else { "f32" }),
+        "model": config.describe(),
+        "batch": batch,
+        "side": args.side,
+        "out_dim": reference.dim(1)?,
+        "min_cosine": min,
+        "mean_cosine": cosines.iter().sum::<f64>() / cosines.len().max(1) as f64,
+        "threshold": args.min_cosine,
+        "pass": min >= args.min_cosine,
+    });
+    writeln!(std::io::stdout().lock(), "{line}")?;
     Ok(())
 }
 
