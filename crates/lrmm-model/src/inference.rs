@@ -188,6 +188,9 @@ impl Predictor {
                  user and item; predict it with Predictor::predict"
             )));
         }
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         let _no_backward = InferenceGuard::new();
         let users = Representatives::of(rows.iter().map(|&r| (ds.user_id[r], r)));
         let items = Representatives::of(rows.iter().map(|&r| (ds.item_id[r], r)));

@@ -571,4 +571,5 @@ fn query_predictions_with_shared_encodings_equal_row_predictions() {
         .to_string();
     assert!(err.contains("training row"), "{err}");
     assert!(p.predict_queries(&[ds.len()], &[]).is_err());
+    assert!(p.predict_queries(&[], &[]).unwrap().is_empty());
 }
