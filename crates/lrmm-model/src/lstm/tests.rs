@@ -332,3 +332,31 @@ fn inference_with_the_projection_table_matches_and_follows_the_weights() {
         );
     }
 }
+
+/// The gate passes and the optimiser run under `pulp::Arch::dispatch`: on a CPU with AVX2 and
+/// FMA it must pick a vector level, not the scalar fallback (pulp's `x86-v3` feature; without
+/// it an AVX2-only CPU ran them as 4-wide SSE2, a tenth of a training step).
+#[test]
+fn simd_dispatch_uses_the_cpus_vector_level() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let v3 = ["avx", "avx2", "fma", "bmi1", "bmi2", "lzcnt", "popcnt"];
+        let has = |f: &str| match f {
+            "avx" => is_x86_feature_detected!("avx"),
+            "avx2" => is_x86_feature_detected!("avx2"),
+            "fma" => is_x86_feature_detected!("fma"),
+            "bmi1" => is_x86_feature_detected!("bmi1"),
+            "bmi2" => is_x86_feature_detected!("bmi2"),
+            "lzcnt" => is_x86_feature_detected!("lzcnt"),
+            _ => is_x86_feature_detected!("popcnt"),
+        };
+        if v3.iter().all(|f| has(f)) {
+            assert!(
+                !matches!(pulp::Arch::new(), pulp::Arch::Scalar),
+                "the CPU has AVX2 and FMA but pulp dispatches to its scalar fallback"
+            );
+        } else {
+            println!("skipped: this CPU lacks AVX2/FMA, so the scalar fallback is right");
+        }
+    }
+}
