@@ -58,7 +58,9 @@ impl Rule {
 
     /// The update of one parameter's elements: `theta`, `first` and `second` in place from `grad`.
     /// The kind is matched once, outside the element loop, so the loop vectorises (it runs under
-    /// [`pulp::Arch::dispatch`]: AVX-512 or AVX2 where the CPU has them).
+    /// [`pulp::Arch::dispatch`]: AVX-512 or AVX2 where the CPU has them; inlined into it, or
+    /// it is compiled for the baseline SSE2 only).
+    #[inline(always)]
     fn apply(
         &self,
         decay: bool,

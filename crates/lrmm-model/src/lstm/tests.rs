@@ -356,7 +356,7 @@ fn simd_dispatch_uses_the_cpus_vector_level() {
                 "the CPU has AVX2 and FMA but pulp dispatches to its scalar fallback"
             );
         } else {
-            println!("skipped: this CPU lacks AVX2/FMA, so the scalar fallback is right");
+            eprintln!("skipped: this CPU lacks AVX2/FMA, so the scalar fallback is right");
         }
     }
 }
