@@ -340,17 +340,15 @@ fn inference_with_the_projection_table_matches_and_follows_the_weights() {
 fn simd_dispatch_uses_the_cpus_vector_level() {
     #[cfg(target_arch = "x86_64")]
     {
-        let v3 = ["avx", "avx2", "fma", "bmi1", "bmi2", "lzcnt", "popcnt"];
-        let has = |f: &str| match f {
-            "avx" => is_x86_feature_detected!("avx"),
-            "avx2" => is_x86_feature_detected!("avx2"),
-            "fma" => is_x86_feature_detected!("fma"),
-            "bmi1" => is_x86_feature_detected!("bmi1"),
-            "bmi2" => is_x86_feature_detected!("bmi2"),
-            "lzcnt" => is_x86_feature_detected!("lzcnt"),
-            _ => is_x86_feature_detected!("popcnt"),
-        };
-        if v3.iter().all(|f| has(f)) {
+        // pulp's V3 level: what `pulp::x86::V3` requires beyond SSE4.2.
+        let v3 = is_x86_feature_detected!("avx")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("bmi1")
+            && is_x86_feature_detected!("bmi2")
+            && is_x86_feature_detected!("lzcnt")
+            && is_x86_feature_detected!("popcnt");
+        if v3 {
             assert!(
                 !matches!(pulp::Arch::new(), pulp::Arch::Scalar),
                 "the CPU has AVX2 and FMA but pulp dispatches to its scalar fallback"
