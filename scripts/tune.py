@@ -9,6 +9,10 @@ read: choose a config here, then run `make eval` once with it.
     python3 scripts/tune.py --data build/mi --base pipelines/default.toml --out build/mi/tune \
         --variant "lr3e-4: train.learning_rate=3e-4" --variant "L100: data.max_len=100"
 
+Several splits (`--data build/mi-seed1 --data build/mi-seed2 …`, each trained with the seed of
+the same position in `--seeds`) rank variants by their mean best validation RMSE, which is less at
+the mercy of one small validation split; every split's figure is in the table.
+
 The base may itself be a config by difference (`base = …`); each variant is trained as
 `lrmm-train --config BASE --set section.key=value …`, so lrmm-train resolves it. Writes
 <out>/<name>/config.toml (the variant by difference: `base` = BASE plus its overrides, which
@@ -95,14 +99,21 @@ def best_epoch(log: Path) -> tuple[int, float, float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="artifact folder, e.g. build/mi")
+    parser.add_argument("--data", type=Path, action="append", required=True,
+                        help="artifact folder, e.g. build/mi; repeat for several splits")
     parser.add_argument("--base", type=Path, required=True, help="base pipelines/*.toml config")
     parser.add_argument("--out", type=Path, required=True, help="folder for the variants")
     parser.add_argument("--variant", action="append", default=[], help="'name: section.key=value, ...'")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="training seed per --data folder (default: 1, 2, … in --data order)")
+    parser.add_argument("--seed", type=int, default=None, help="one training seed for every --data")
     parser.add_argument("--train-bin", default=os.environ.get("LRMM_TRAIN", "lrmm-train"))
     args = parser.parse_args()
 
+    if args.seeds is not None and len(args.seeds) != len(args.data):
+        raise SystemExit(f"tune: {len(args.seeds)} --seeds for {len(args.data)} --data folders")
+    seeds = args.seeds or ([args.seed] * len(args.data) if args.seed is not None
+                           else list(range(1, len(args.data) + 1)))
     try:
         base = resolve(args.base)
     except ConfigError as e:
@@ -113,35 +124,46 @@ def main() -> int:
             if section not in base:
                 raise SystemExit(f"variant {name!r}: the base config has no [{section}] section")
     args.out.mkdir(parents=True, exist_ok=True)
+    several = len(args.data) > 1
     results = []
     for name, overrides in variants:
-        folder = args.out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.toml").write_text(variant_toml(args.base, overrides))
-        log = folder / "train_log.csv"
-        if not (folder / "model.safetensors").exists():
-            print(f"tune: training {name} ({overrides or 'base config'})", file=sys.stderr, flush=True)
-            sets = [arg for (s, k), v in overrides.items() for arg in ("--set", f"{s}.{k}={toml_value(v)}")]
-            subprocess.run(
-                [args.train_bin, "--data", str(args.data), "--config", str(args.base), *sets,
-                 "--seed", str(args.seed), "--out", str(folder), "--quiet"],
-                check=True,
-            )
-        epoch, rmse, mae, seconds = best_epoch(log)
+        per_split = []
+        for index, (data, seed) in enumerate(zip(args.data, seeds)):
+            folder = args.out / name / f"split{index + 1}" if several else args.out / name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "config.toml").write_text(variant_toml(args.base, overrides))
+            log = folder / "train_log.csv"
+            if not (folder / "model.safetensors").exists():
+                print(f"tune: training {name} on {data} ({overrides or 'base config'})",
+                      file=sys.stderr, flush=True)
+                sets = [arg for (s, k), v in overrides.items() for arg in ("--set", f"{s}.{k}={toml_value(v)}")]
+                subprocess.run(
+                    [args.train_bin, "--data", str(data), "--config", str(args.base), *sets,
+                     "--seed", str(seed), "--out", str(folder), "--quiet"],
+                    check=True,
+                )
+            per_split.append(best_epoch(log))
+        rmse = sum(r for _, r, _, _ in per_split) / len(per_split)
+        mae = sum(m for _, _, m, _ in per_split) / len(per_split)
+        epochs = "/".join(str(e) for e, _, _, _ in per_split)
+        seconds = sum(t for _, _, _, t in per_split)
+        splits = " / ".join(f"{r:.4f}" for _, r, _, _ in per_split)
         label = ", ".join(f"{s}.{k}={toml_value(v)}" for (s, k), v in overrides.items()) or "(base)"
-        results.append((rmse, mae, epoch, seconds, name, label))
-        print(f"tune: {name}: best valid RMSE {rmse:.4f} at epoch {epoch}", file=sys.stderr, flush=True)
+        results.append((rmse, mae, epochs, seconds, name, label, splits))
+        print(f"tune: {name}: mean best valid RMSE {rmse:.4f} ({splits})", file=sys.stderr, flush=True)
 
-    reference = global_mean_valid_rmse(args.data)
+    references = [global_mean_valid_rmse(d) for d in args.data]
+    folders = ", ".join(str(d) for d in args.data)
     lines = [
-        f"Validation split of {args.data}, base {args.base}, seed {args.seed}.",
-        "" if reference is None else f"Global mean on validation: RMSE {reference:.4f}.",
+        f"Validation split of {folders}, base {args.base}, training seeds {' '.join(map(str, seeds))}.",
+        "" if None in references else
+        "Global mean on validation: RMSE " + " / ".join(f"{r:.4f}" for r in references) + ".",
         "",
-        "| variant | overrides | best valid RMSE | valid MAE | epoch | train s |",
-        "|---|---|---|---|---|---|",
+        "| variant | overrides | best valid RMSE (mean) | per split | valid MAE | epoch | train s |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for rmse, mae, epoch, seconds, name, label in sorted(results):
-        lines.append(f"| {name} | {label} | {rmse:.4f} | {mae:.4f} | {epoch} | {seconds} |")
+    for rmse, mae, epochs, seconds, name, label, splits in sorted(results):
+        lines.append(f"| {name} | {label} | {rmse:.4f} | {splits} | {mae:.4f} | {epochs} | {seconds} |")
     table = "\n".join(lines) + "\n"
     (args.out / "tune.md").write_text(table)
     print(table)

@@ -60,6 +60,14 @@ pub fn baseline_notes(reports: &[MetricsReport]) -> String {
                 .to_string(),
         );
     }
+    if has(BaselineKind::BiasValid.key()) {
+        notes.push(
+            "\"Biases, reg. on valid\" = the same model with (reg_u, reg_i) chosen on the \
+             validation split instead of Surprise's (15, 10), as LRMM's offsets with \
+             model.baseline_reg = \"validation\"."
+                .to_string(),
+        );
+    }
     if has(BaselineKind::TfIdf.key()) {
         let mut note = String::from(
             "TF-IDF ridge = the same biases + a ridge regression of their training residuals on \

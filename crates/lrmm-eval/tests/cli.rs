@@ -50,7 +50,7 @@ fn eval_help_says_what_is_read_and_written_and_lists_the_choices() {
             "[possible values: test, valid]",
             "[possible values: sampled, all, none]",
             "[possible values: cpu, cuda, cuda:N]",
-            "[possible values: offset, bias, nmf, svd, svdpp, tfidf, none]",
+            "[possible values: offset, bias, bias-valid, nmf, svd, svdpp, tfidf, none]",
         ],
     );
     for bad in [

@@ -105,7 +105,15 @@ fn eval_writes_metrics_predictions_and_report() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap())
             .unwrap();
     let all = &metrics["baselines"];
-    for key in ["offset", "bias", "svd", "svdpp", "nmf", "tfidf"] {
+    for key in [
+        "offset",
+        "bias",
+        "bias_valid",
+        "svd",
+        "svdpp",
+        "nmf",
+        "tfidf",
+    ] {
         assert!(all[key]["rmse"].as_f64().unwrap() > 0.0, "{key}");
         assert!(all[key]["hr_at_k"].as_f64().is_some(), "{key}");
     }

@@ -58,7 +58,9 @@ fn baselines_agree_with_surprise_within_0_01_rmse() {
             BaselineKind::Offset | BaselineKind::Bias => 1,
             BaselineKind::Nmf => 30,
             BaselineKind::Svd | BaselineKind::SvdPp => 10,
-            BaselineKind::TfIdf => unreachable!("not a Surprise baseline"),
+            BaselineKind::BiasValid | BaselineKind::TfIdf => {
+                unreachable!("not a Surprise baseline")
+            }
         };
         let (got, per_seed) = rust_rmse(&ratings, kind, seeds);
         eprintln!(

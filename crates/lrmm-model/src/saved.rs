@@ -37,6 +37,10 @@ pub struct SavedModel {
     /// RMSE of the training mean on the validation split, for comparison.
     pub global_mean_valid_rmse: f64,
     pub epochs_run: usize,
+    /// (reg_u, reg_i) of the baseline offsets' fit, with `model.baseline_biases` (Surprise's
+    /// defaults, or the pair chosen on validation with `model.baseline_reg = "validation"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_reg: Option<[f64; 2]>,
     /// The lrmm build that trained the model (`--version` of lrmm-train: version, git commit,
     /// cargo features); empty in a config.json written before it was recorded.
     #[serde(default)]

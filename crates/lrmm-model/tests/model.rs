@@ -530,6 +530,43 @@ fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
         .all(|p| (1.0..=5.0).contains(p)));
 }
 
+/// `model.baseline_reg = "validation"`: the saved offsets are the fit whose regularisation did
+/// best on the validation rows, and config.json records that pair.
+#[test]
+fn baseline_offsets_take_the_regularisation_chosen_on_validation() {
+    let (tmp, dir) = synthetic_dir(SyntheticSpec::default());
+    let out = tmp.path().join("model");
+    let mut cfg = tiny_config();
+    cfg.model.baseline_biases = true;
+    cfg.model.baseline_reg = lrmm_model::config::BaselineReg::Validation;
+    cfg.train.max_epochs = 1;
+    train_into(&dir, &out, cfg, 3).unwrap();
+    let own = Predictor::load(&out, &dir, &Device::Cpu).unwrap();
+    let ds = own.dataset();
+    let chosen = ds.baseline_on_validation(&ds.rows(Split::Valid));
+    let best = chosen
+        .candidates
+        .iter()
+        .map(|c| c.valid_rmse)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(chosen.chosen.valid_rmse, best);
+    assert_eq!(
+        own.saved().baseline_reg,
+        Some([chosen.chosen.reg_u, chosen.chosen.reg_i])
+    );
+    let weights =
+        lrmm_model::init::load_safetensors(&out.join(lrmm_model::saved::MODEL_FILE)).unwrap();
+    let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
+    for (s, f) in saved.iter().zip(&chosen.estimates.bu) {
+        assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
+    }
+    // It is a choice: some candidate scores differently from the chosen one.
+    assert!(chosen
+        .candidates
+        .iter()
+        .any(|c| (c.valid_rmse - best).abs() > 1e-6));
+}
+
 #[test]
 fn query_predictions_with_shared_encodings_equal_row_predictions() {
     let (tmp, dir) = synthetic_dir(SyntheticSpec::default());

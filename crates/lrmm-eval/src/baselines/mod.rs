@@ -87,6 +87,8 @@ pub enum BaselineKind {
     Offset,
     /// User and item biases fitted by ALS (Surprise `BaselineOnly`).
     Bias,
+    /// The same biases with their regularisation chosen on the validation split.
+    BiasValid,
     /// Biased matrix factorisation by SGD (Surprise `SVD`).
     Svd,
     /// SVD++ (Surprise `SVDpp`).
@@ -99,9 +101,10 @@ pub enum BaselineKind {
 
 impl BaselineKind {
     /// Every baseline, in the order of the tables.
-    pub const ALL: [BaselineKind; 6] = [
+    pub const ALL: [BaselineKind; 7] = [
         BaselineKind::Offset,
         BaselineKind::Bias,
+        BaselineKind::BiasValid,
         BaselineKind::Nmf,
         BaselineKind::Svd,
         BaselineKind::SvdPp,
@@ -121,6 +124,7 @@ impl BaselineKind {
         match self {
             BaselineKind::Offset => "offset",
             BaselineKind::Bias => "bias",
+            BaselineKind::BiasValid => "bias_valid",
             BaselineKind::Svd => "svd",
             BaselineKind::SvdPp => "svdpp",
             BaselineKind::Nmf => "nmf",
@@ -132,6 +136,7 @@ impl BaselineKind {
         match self {
             BaselineKind::Offset => "Offset",
             BaselineKind::Bias => "Biases",
+            BaselineKind::BiasValid => "Biases, reg. on valid",
             BaselineKind::Svd => "SVD",
             BaselineKind::SvdPp => "SVD++",
             BaselineKind::Nmf => "NMF",
@@ -156,6 +161,12 @@ impl BaselineKind {
             BaselineKind::Offset => Box::new(GlobalMean),
             BaselineKind::Bias => {
                 Box::new(BaselineOnly::fit(train, &BaselineOnlyParams::default()))
+            }
+            BaselineKind::BiasValid => {
+                let (model, [reg_u, reg_i]) =
+                    BaselineOnly::fit_on_validation(inputs.ratings, train, inputs.scale)?;
+                tracing::info!("Biases, reg. on valid: reg_u {reg_u} reg_i {reg_i}");
+                Box::new(model)
             }
             BaselineKind::Svd => Box::new(Svd::fit(train, &SvdParams::default(), seed)),
             BaselineKind::SvdPp => Box::new(SvdPp::fit(train, &SvdPpParams::default(), seed)),

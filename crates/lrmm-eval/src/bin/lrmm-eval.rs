@@ -61,7 +61,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "offset,bias,nmf,svd,svdpp,tfidf"
+        default_value = "offset,bias,bias-valid,nmf,svd,svdpp,tfidf"
     )]
     baselines: Vec<BaselineArg>,
     /// Number of example predictions in examples.md (the paper's Table 5).
@@ -96,6 +96,8 @@ enum BaselineArg {
     Offset,
     /// User and item biases (Surprise BaselineOnly).
     Bias,
+    /// The same biases, their regularisation chosen on the validation split.
+    BiasValid,
     /// Non-negative matrix factorisation (Surprise NMF).
     Nmf,
     /// Biased matrix factorisation (Surprise SVD).
@@ -113,6 +115,7 @@ impl BaselineArg {
         match self {
             BaselineArg::Offset => Some(BaselineKind::Offset),
             BaselineArg::Bias => Some(BaselineKind::Bias),
+            BaselineArg::BiasValid => Some(BaselineKind::BiasValid),
             BaselineArg::Nmf => Some(BaselineKind::Nmf),
             BaselineArg::Svd => Some(BaselineKind::Svd),
             BaselineArg::Svdpp => Some(BaselineKind::SvdPp),
@@ -349,7 +352,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_baselines_are_all_six_and_none_is_given_alone() {
+    fn default_baselines_are_all_of_them_and_none_is_given_alone() {
         let args = Args::try_parse_from(["lrmm-eval", "--data", "d"]).unwrap();
         assert_eq!(baseline_kinds(&args.baselines).unwrap(), BaselineKind::ALL);
         let args =

@@ -139,7 +139,7 @@ impl SeriesArg {
 }
 
 /// Every LRMM setting (`lrmm_eval::evaluate::SETTINGS`) and every baseline (`BaselineKind`).
-const SERIES: [SeriesArg; 11] = [
+const SERIES: [SeriesArg; 12] = [
     SeriesArg::new("lrmm:+F", true, "+F"),
     SeriesArg::new("lrmm:-U", true, "-U"),
     SeriesArg::new("lrmm:-O", true, "-O"),
@@ -147,6 +147,7 @@ const SERIES: [SeriesArg; 11] = [
     SeriesArg::new("lrmm:-V", true, "-V"),
     SeriesArg::new("baseline:offset", false, "offset"),
     SeriesArg::new("baseline:bias", false, "bias"),
+    SeriesArg::new("baseline:bias_valid", false, "bias_valid"),
     SeriesArg::new("baseline:nmf", false, "nmf"),
     SeriesArg::new("baseline:svd", false, "svd"),
     SeriesArg::new("baseline:svdpp", false, "svdpp"),

@@ -149,6 +149,7 @@ fn main() -> anyhow::Result<()> {
         lstm,
         shared_activation: Default::default(),
         baseline_biases: false,
+        baseline_reg: Default::default(),
     };
     let dims = DataDims {
         vocab_size: a.vocab,

@@ -4,6 +4,7 @@
 use lrmm_core::Split;
 
 use super::dataset::Dataset;
+use crate::predict::RATING_RANGE;
 
 impl Dataset {
     /// Mean rating of the training split (the global-mean predictor).
@@ -15,6 +16,41 @@ impl Dataset {
     /// Koren's baseline estimates on the training ratings, with Surprise's default ALS settings
     /// (the same fit as the evaluation stage's Biases baseline).
     pub fn baseline_estimates(&self) -> lrmm_core::baseline::BaselineEstimates {
+        let (by_user, by_item) = self.train_ratings_by_id();
+        lrmm_core::baseline::fit_baseline(
+            &by_user,
+            &by_item,
+            self.train_mean(),
+            &Default::default(),
+        )
+    }
+
+    /// Koren's baseline estimates on the training ratings with the regularisation whose
+    /// predictions do best on `valid_rows` (`model.baseline_reg = "validation"`).
+    pub fn baseline_on_validation(
+        &self,
+        valid_rows: &[usize],
+    ) -> lrmm_core::baseline::ValidatedBaseline {
+        let (by_user, by_item) = self.train_ratings_by_id();
+        let valid: Vec<(usize, usize, f64)> = valid_rows
+            .iter()
+            .map(|&r| {
+                let (u, i) = (self.user_id[r] as usize, self.item_id[r] as usize);
+                (u, i, f64::from(self.rating[r]))
+            })
+            .collect();
+        lrmm_core::baseline::fit_baseline_on_validation(
+            &by_user,
+            &by_item,
+            self.train_mean(),
+            &valid,
+            (f64::from(RATING_RANGE.0), f64::from(RATING_RANGE.1)),
+        )
+    }
+
+    /// (item, rating) per user and (user, rating) per item of the training split, in row order.
+    #[allow(clippy::type_complexity)]
+    fn train_ratings_by_id(&self) -> (Vec<Vec<(usize, f64)>>, Vec<Vec<(usize, f64)>>) {
         let mut by_user = vec![Vec::new(); self.n_users];
         let mut by_item = vec![Vec::new(); self.n_items];
         for r in self.rows(Split::Train) {
@@ -23,12 +59,7 @@ impl Dataset {
             by_user[u].push((i, rating));
             by_item[i].push((u, rating));
         }
-        lrmm_core::baseline::fit_baseline(
-            &by_user,
-            &by_item,
-            self.train_mean(),
-            &Default::default(),
-        )
+        (by_user, by_item)
     }
 
     /// Per-dimension mean and standard deviation (floored at 1e-3) of the image features of the

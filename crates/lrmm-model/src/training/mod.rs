@@ -25,6 +25,7 @@ use self::checkpoint::{Checkpoint, CheckpointState};
 use self::epoch::{run_epoch, EpochLosses};
 use self::log::write_log;
 use self::validation::{global_mean_rmse, validate};
+use crate::config::BaselineReg;
 use crate::data::Dataset;
 use crate::error::{ModelError, Result};
 use crate::model::{DataDims, Lrmm};
@@ -63,8 +64,14 @@ fn split_rows(ds: &Dataset, dir: &ArtifactDir) -> Result<(Vec<usize>, Vec<usize>
     Ok((train_rows, valid_rows))
 }
 
-/// A model with seeded initial weights and the statistics of the training split set.
-fn initial_model(opts: &TrainOptions, dims: DataDims, ds: &Dataset) -> Result<Lrmm> {
+/// A model with seeded initial weights and the statistics of the training split set, and the
+/// (reg_u, reg_i) of its baseline offsets (with `model.baseline_biases`).
+fn initial_model(
+    opts: &TrainOptions,
+    dims: DataDims,
+    ds: &Dataset,
+    valid_rows: &[usize],
+) -> Result<(Lrmm, Option<[f64; 2]>)> {
     let model = Lrmm::new(
         &opts.config.model,
         dims,
@@ -74,10 +81,34 @@ fn initial_model(opts: &TrainOptions, dims: DataDims, ds: &Dataset) -> Result<Lr
     )?;
     let (mean, std) = ds.image_stats();
     model.set_image_stats(&mean, &std)?;
+    let mut baseline_reg = None;
     if model.biases.is_some() {
-        model.set_baseline(&ds.baseline_estimates())?;
+        let surprise = lrmm_core::baseline::BaselineParams::default();
+        let estimates = match opts.config.model.baseline_reg {
+            BaselineReg::Surprise => {
+                baseline_reg = Some([surprise.reg_u, surprise.reg_i]);
+                ds.baseline_estimates()
+            }
+            BaselineReg::Validation => {
+                let fit = ds.baseline_on_validation(valid_rows);
+                let surprise_rmse = fit
+                    .candidates
+                    .iter()
+                    .find(|c| (c.reg_u, c.reg_i) == (surprise.reg_u, surprise.reg_i))
+                    .map_or(f64::NAN, |c| c.valid_rmse);
+                tracing::info!(
+                    "baseline offsets: reg_u {} reg_i {} chosen on validation (offsets alone: valid RMSE {:.4}; with Surprise's defaults {surprise_rmse:.4})",
+                    fit.chosen.reg_u,
+                    fit.chosen.reg_i,
+                    fit.chosen.valid_rmse,
+                );
+                baseline_reg = Some([fit.chosen.reg_u, fit.chosen.reg_i]);
+                fit.estimates
+            }
+        };
+        model.set_baseline(&estimates)?;
     }
-    Ok(model)
+    Ok((model, baseline_reg))
 }
 
 /// The log line of a finished epoch.
@@ -135,7 +166,7 @@ pub fn train(opts: &TrainOptions) -> Result<SavedModel> {
         opts.data_dir.display()
     );
 
-    let model = initial_model(opts, dims, &ds)?;
+    let (model, baseline_reg) = initial_model(opts, dims, &ds, &valid_rows)?;
     let mut optim = Optimizer::new(&model.store.params, &cfg.train, cfg.loss.weight_decay)?;
     let checkpoint = Checkpoint::new(&opts.out_dir, cfg, opts.seed, &inputs, &dims)?;
     let mut state: CheckpointState = checkpoint.resume(&model, &mut optim)?;
@@ -186,6 +217,7 @@ pub fn train(opts: &TrainOptions) -> Result<SavedModel> {
         best_valid_mae: state.best_mae,
         global_mean_valid_rmse: global_rmse,
         epochs_run: state.epochs_done,
+        baseline_reg,
         lrmm_version: opts.lrmm_version.clone(),
         image_features: lrmm_core::image_features::ImageFeatures::read(
             &lrmm_core::ArtifactDir::new(&opts.data_dir).image_features(),
