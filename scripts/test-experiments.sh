@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end test of every experiment target (`make experiments`: Tables 2–4, Figures 4–6) on the
-# generated default dataset, CI-sized: text and metadata only (no image extraction), tiny models
-# trained for two epochs, two seeds, two lengths, two caps. It checks that each target writes its
-# table or figure and that the numbers in them are real (finite RMSEs for every LRMM row and
-# baseline); quality is what the model tests and `make table2` measure.
+# End-to-end test of every experiment target (`make experiments`: Tables 2–4, Figures 4–6; and
+# `make coldstart` with scripts/quality_table.py over its runs) on the generated default dataset,
+# CI-sized: text and metadata only (no image extraction), tiny models trained for two epochs,
+# two seeds, two lengths, two caps. It checks that each target writes its table or figure and
+# that the numbers in them are real (finite RMSEs for every LRMM row and baseline); quality is
+# what the model tests and `make table2` measure.
 #
 #   bash scripts/test-experiments.sh        (make test-experiments; part of make test)
 #
@@ -40,6 +41,18 @@ make --no-print-directory experiments NAME=$name REVIEWS=$reviews \
   FIG6_CONFIG=$work/table2.toml FIG6_LENGTHS="10 20" FIG4_CAPS="1 0" SEEDS="1 2" FIG5_ROWS=40 \
   SOURCE_IMAGES= TARGET_IMAGES= TABLE4_SOURCE=$name-xsource TABLE4_TARGET=$name-xtarget
 echo "test-experiments: make experiments took $((SECONDS - start)) s" >&2
+# Item cold start: two seeds of a cold-items split (make coldstart).
+make --no-print-directory coldstart NAME=$name REVIEWS=$reviews \
+  META=data/generated/default/meta_Synthetic.json.gz IMAGES= \
+  COLDSTART_CONFIG=$work/default.toml COLD_ITEMS=0.2 SEEDS="1 2"
+# The real-data summary (scripts/quality_table.py) over these runs standing in for the real ones.
+fake=build/$name-quality
+mkdir -p "$fake"
+for s in 1 2; do
+  for run in mi mi-leak mi-content gift magazine; do ln -sfn "../$name-seed$s" "$fake/$run-seed$s"; done
+  for run in gift magazine; do ln -sfn "../$name-cold-seed$s" "$fake/$run-cold-seed$s"; done
+done
+python3 scripts/quality_table.py --build "$fake" --seeds 1 2 --out "$fake/quality.md"
 
 python3 - "$name" <<'EOF'
 import json, math, pathlib, sys
@@ -102,10 +115,26 @@ t4 = pathlib.Path(f"build/experiments/{name}-xsource-to-{name}-xtarget")
 table(t4 / "table4.md", ["Cross-domain", "In-domain", "coverage"])
 finite_rmse(t4 / "metrics.json")
 
+# Item cold start: every test row of every seed is a cold item, aggregated over that subset.
+table(exp / "coldstart.md", ["±", "RMSE cold item", "LRMM(+F)"])
+for s in (1, 2):
+    m = json.loads(pathlib.Path(f"build/{name}-cold-seed{s}/metrics.json").read_text())
+    n = {k: v["n"] for k, v in m["subsets"].items()}
+    check(n["all"] > 0 and n["cold_item"] == n["all"] and n["warm"] == 0, f"coldstart seed {s}: subsets {n}")
+    check(m["baselines"]["bias_valid"]["rmse"] is not None, f"coldstart seed {s}: no bias_valid baseline")
+# The real-data summary: a bar and a verdict per setting, and the verdicts follow the numbers.
+fake = pathlib.Path(f"build/{name}-quality")
+table(fake / "quality.md", ["Bar: LRMM(+F) ≤ the better of Biases and SVD++", "0.97 ×", "HR@10", "leak"])
+verdicts = json.loads((fake / "quality.json").read_text())
+check(len(verdicts) == 6, f"quality.json: {sorted(verdicts)}")
+for setting, v in verdicts.items():
+    if "lrmm" in v:
+        check(v["met"] == (v["lrmm"] <= v["bar"]), f"quality.json {setting}: verdict {v}")
+
 if failures:
     print("test-experiments: FAILED", *failures, sep="\n  ", file=sys.stderr)
     sys.exit(1)
-print("test-experiments: table2, table3, table4, fig4, fig5, fig6 ok", file=sys.stderr)
+print("test-experiments: table2, table3, table4, fig4, fig5, fig6, coldstart, quality table ok", file=sys.stderr)
 EOF
 
 # The GPU check's script, run here on the CPU (scripts/gpu-check.sh --dry-run).
