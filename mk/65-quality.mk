@@ -37,14 +37,16 @@ MAGAZINE_DATA := REVIEWS=$(SHARED_DATA)/amazon-2018/Magazine_Subscriptions/Magaz
 	META=$(SHARED_DATA)/amazon-2018/Magazine_Subscriptions/meta_Magazine_Subscriptions.json.gz
 
 build/experiments/quality.md: FORCE
-	@test -f $(MI_REVIEWS) || { echo "make quality: no real data at $(SHARED_DATA) (set SHARED_DATA=… or LRMM_SHARED_DATA)" >&2; exit 1; }
+	@for f in $(MI_REVIEWS) $(word 1,$(GIFT_DATA)) $(word 1,$(MAGAZINE_DATA)); do f=$${f#REVIEWS=}; test -f $$f || \
+		{ echo "make quality: $$f is missing (the real data folder is $(SHARED_DATA); set SHARED_DATA=… or LRMM_SHARED_DATA)" >&2; exit 1; }; done
 	$(SUBMAKE) table2 NAME=mi REVIEWS=$(MI_REVIEWS) TABLE2_CONFIG=pipelines/mi.toml SEEDS="$(SEEDS)"
 	$(SUBMAKE) table2 NAME=mi-leak REVIEWS=$(MI_REVIEWS) TABLE2_CONFIG=pipelines/mi.toml TRAIN_FLAGS=--leak-target SEEDS="$(SEEDS)"
 	$(SUBMAKE) table2 NAME=gift $(GIFT_DATA) TABLE2_CONFIG=pipelines/gift_cards.toml SEEDS="$(SEEDS)"
 	$(SUBMAKE) coldstart NAME=gift $(GIFT_DATA) COLDSTART_CONFIG=pipelines/gift_cards.toml SEEDS="$(SEEDS)"
 	$(SUBMAKE) table2 NAME=magazine $(MAGAZINE_DATA) TABLE2_CONFIG=pipelines/magazine_subscriptions.toml SEEDS="$(SEEDS)"
 	$(SUBMAKE) coldstart NAME=magazine $(MAGAZINE_DATA) COLDSTART_CONFIG=pipelines/magazine_subscriptions.toml SEEDS="$(SEEDS)"
-	$(SUBMAKE) table2 NAME=mi-content REVIEWS=$(MI_REVIEWS) TABLE2_CONFIG=$(QUALITY_CONTENT_CONFIG) SEEDS="$(SEEDS)"
-	python3 scripts/quality_table.py --build build --seeds $(SEEDS) --content-config $(QUALITY_CONTENT_CONFIG) --out $@
+	$(SUBMAKE) table2 NAME=mi-paper REVIEWS=$(MI_REVIEWS) TABLE2_CONFIG=$(QUALITY_CONTENT_CONFIG) SEEDS="$(SEEDS)"
+	python3 scripts/quality_table.py --build build --seeds $(SEEDS) --content-config $(QUALITY_CONTENT_CONFIG) \
+		--cold-items $(COLD_ITEMS) --out $@
 
 quality: build/experiments/quality.md ## real-data tables (MI, Gift Cards, Magazine Subscriptions; warm and cold items) vs the best simple methods

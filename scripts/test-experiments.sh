@@ -49,7 +49,7 @@ make --no-print-directory coldstart NAME=$name REVIEWS=$reviews \
 fake=build/$name-quality
 mkdir -p "$fake"
 for s in 1 2; do
-  for run in mi mi-leak mi-content gift magazine; do ln -sfn "../$name-seed$s" "$fake/$run-seed$s"; done
+  for run in mi mi-leak mi-paper gift magazine; do ln -sfn "../$name-seed$s" "$fake/$run-seed$s"; done
   for run in gift magazine; do ln -sfn "../$name-cold-seed$s" "$fake/$run-cold-seed$s"; done
 done
 python3 scripts/quality_table.py --build "$fake" --seeds 1 2 --out "$fake/quality.md"

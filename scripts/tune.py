@@ -15,7 +15,7 @@ the mercy of one small validation split; every split's figure is in the table.
 
 The base may itself be a config by difference (`base = …`); each variant is trained as
 `lrmm-train --config BASE --set section.key=value …`, so lrmm-train resolves it. Writes
-<out>/<name>/config.toml (the variant by difference: `base` = BASE plus its overrides, which
+<out>/<name>/config.toml (<out>/<name>/split<k>/… with several --data) (the variant by difference: `base` = BASE plus its overrides, which
 `lrmm-train --config` trains alike), the trained model beside it, and <out>/tune.md (the table).
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import subprocess
@@ -104,9 +105,10 @@ def main() -> int:
     parser.add_argument("--base", type=Path, required=True, help="base pipelines/*.toml config")
     parser.add_argument("--out", type=Path, required=True, help="folder for the variants")
     parser.add_argument("--variant", action="append", default=[], help="'name: section.key=value, ...'")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="training seed per --data folder (default: 1, 2, … in --data order)")
-    parser.add_argument("--seed", type=int, default=None, help="one training seed for every --data")
+    seeding = parser.add_mutually_exclusive_group()
+    seeding.add_argument("--seeds", type=int, nargs="+", default=None,
+                         help="training seed per --data folder (default: 1, 2, … in --data order)")
+    seeding.add_argument("--seed", type=int, default=None, help="one training seed for every --data")
     parser.add_argument("--train-bin", default=os.environ.get("LRMM_TRAIN", "lrmm-train"))
     args = parser.parse_args()
 
@@ -133,6 +135,13 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "config.toml").write_text(variant_toml(args.base, overrides))
             log = folder / "train_log.csv"
+            # A model trained earlier is reused only for the same data folder and seed.
+            trained_on = folder / "tune_run.json"
+            run = {"data": str(data.resolve()), "seed": seed}
+            if (folder / "model.safetensors").exists() and (
+                    not trained_on.exists() or json.loads(trained_on.read_text()) != run):
+                raise SystemExit(f"tune: {folder} holds a model of another data folder or seed "
+                                 f"than {run}; remove it or choose another --out")
             if not (folder / "model.safetensors").exists():
                 print(f"tune: training {name} on {data} ({overrides or 'base config'})",
                       file=sys.stderr, flush=True)
@@ -142,6 +151,7 @@ def main() -> int:
                      "--seed", str(seed), "--out", str(folder), "--quiet"],
                     check=True,
                 )
+                trained_on.write_text(json.dumps(run) + "\n")
             per_split.append(best_epoch(log))
         rmse = sum(r for _, r, _, _ in per_split) / len(per_split)
         mae = sum(m for _, _, m, _ in per_split) / len(per_split)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use lrmm_core::{ArtifactDir, SeededRng, Split};
-use lrmm_model::config::{Config, DataConfig, DocOrder};
+use lrmm_model::config::{BaselineReg, Config, DataConfig, DocOrder};
 use lrmm_model::data::{assemble, Batch, Dataset, PaddedDocuments, TrainNoise, MODALITY_SLOTS};
 use lrmm_model::inference::Predictor;
 use lrmm_model::lstm::LstmImpl;
@@ -490,29 +490,43 @@ fn baseline_offsets_count_only_when_their_modality_is_kept() {
     assert!(both > 0, "no row kept both U and O");
 }
 
-#[test]
-fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
+/// A one-epoch model with baseline offsets (regularised by `reg`) on the default synthetic
+/// dataset: the temporary folder, the data and the model folder.
+fn trained_with_offsets(reg: BaselineReg) -> (tempfile::TempDir, ArtifactDir, std::path::PathBuf) {
     let (tmp, dir) = synthetic_dir(SyntheticSpec::default());
     let out = tmp.path().join("model");
     let mut cfg = tiny_config();
     cfg.model.baseline_biases = true;
+    cfg.model.baseline_reg = reg;
     cfg.train.max_epochs = 1;
     train_into(&dir, &out, cfg, 3).unwrap();
+    (tmp, dir, out)
+}
+
+/// Asserts that the user offsets saved in `model_dir` are `expected` (f32 of the f64 fit).
+fn assert_saved_user_offsets(model_dir: &Path, expected: &[f64]) {
+    let weights =
+        lrmm_model::init::load_safetensors(&model_dir.join(lrmm_model::saved::MODEL_FILE)).unwrap();
+    let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
+    assert_eq!(saved.len(), expected.len());
+    for (s, f) in saved.iter().zip(expected) {
+        assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
+    }
+}
+
+#[test]
+fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
+    let (_tmp, dir, out) = trained_with_offsets(BaselineReg::Surprise);
     let own = Predictor::load(&out, &dir, &Device::Cpu).unwrap();
     assert!(own.uses_baseline_biases());
+    assert_eq!(own.saved().baseline_reg, Some([15.0, 10.0]));
     // The saved offsets are the ALS fit on the training ratings, unchanged by training.
     let fit = own.dataset().baseline_estimates();
-    let weights =
-        lrmm_model::init::load_safetensors(&out.join(lrmm_model::saved::MODEL_FILE)).unwrap();
-    let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
-    assert_eq!(saved.len(), fit.bu.len());
     assert!(
         fit.bu.iter().any(|&b| b.abs() > 0.05),
         "a flat fit proves nothing"
     );
-    for (s, f) in saved.iter().zip(&fit.bu) {
-        assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
-    }
+    assert_saved_user_offsets(&out, &fit.bu);
     let (_other_tmp, other) = synthetic_dir(SyntheticSpec {
         seed: 11,
         ..SyntheticSpec::default()
@@ -534,13 +548,7 @@ fn baseline_offsets_are_fitted_on_train_and_not_applied_to_another_dataset() {
 /// best on the validation rows, and config.json records that pair.
 #[test]
 fn baseline_offsets_take_the_regularisation_chosen_on_validation() {
-    let (tmp, dir) = synthetic_dir(SyntheticSpec::default());
-    let out = tmp.path().join("model");
-    let mut cfg = tiny_config();
-    cfg.model.baseline_biases = true;
-    cfg.model.baseline_reg = lrmm_model::config::BaselineReg::Validation;
-    cfg.train.max_epochs = 1;
-    train_into(&dir, &out, cfg, 3).unwrap();
+    let (_tmp, dir, out) = trained_with_offsets(BaselineReg::Validation);
     let own = Predictor::load(&out, &dir, &Device::Cpu).unwrap();
     let ds = own.dataset();
     let chosen = ds.baseline_on_validation(&ds.rows(Split::Valid));
@@ -554,12 +562,7 @@ fn baseline_offsets_take_the_regularisation_chosen_on_validation() {
         own.saved().baseline_reg,
         Some([chosen.chosen.reg_u, chosen.chosen.reg_i])
     );
-    let weights =
-        lrmm_model::init::load_safetensors(&out.join(lrmm_model::saved::MODEL_FILE)).unwrap();
-    let saved = weights["baseline.user"].to_vec1::<f32>().unwrap();
-    for (s, f) in saved.iter().zip(&chosen.estimates.bu) {
-        assert!((f64::from(*s) - f).abs() < 1e-5, "{s} vs {f}");
-    }
+    assert_saved_user_offsets(&out, &chosen.estimates.bu);
     // It is a choice: some candidate scores differently from the chosen one.
     assert!(chosen
         .candidates

@@ -13,10 +13,8 @@ pub struct BaselineOnly {
     pub bi: Vec<f64>,
 }
 
-impl BaselineOnly {
-    pub fn fit(train: &TrainSet, params: &BaselineOnlyParams) -> Self {
-        let fit =
-            lrmm_core::baseline::fit_baseline(&train.ur, &train.ir, train.global_mean, params);
+impl From<lrmm_core::baseline::BaselineEstimates> for BaselineOnly {
+    fn from(fit: lrmm_core::baseline::BaselineEstimates) -> Self {
         Self {
             global_mean: fit.global_mean,
             bu: fit.bu,
@@ -26,6 +24,10 @@ impl BaselineOnly {
 }
 
 impl BaselineOnly {
+    pub fn fit(train: &TrainSet, params: &BaselineOnlyParams) -> Self {
+        lrmm_core::baseline::fit_baseline(&train.ur, &train.ir, train.global_mean, params).into()
+    }
+
     /// The same model with (reg_u, reg_i) chosen on the validation rows of `ratings` from
     /// `lrmm_core::baseline::REG_GRID`² (the `bias_valid` baseline): what LRMM's baseline offsets
     /// get with `model.baseline_reg = "validation"`, so the tables show what the network adds.
@@ -57,12 +59,7 @@ impl BaselineOnly {
             &valid,
             (f64::from(scale.0), f64::from(scale.1)),
         );
-        let model = Self {
-            global_mean: fit.estimates.global_mean,
-            bu: fit.estimates.bu,
-            bi: fit.estimates.bi,
-        };
-        Ok((model, [fit.chosen.reg_u, fit.chosen.reg_i]))
+        Ok((fit.estimates.into(), [fit.chosen.reg_u, fit.chosen.reg_i]))
     }
 }
 

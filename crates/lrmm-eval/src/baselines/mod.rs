@@ -153,8 +153,9 @@ impl BaselineKind {
         Self::ALL.into_iter().find(|k| k.key() == key)
     }
 
-    /// Fits with Surprise's default parameters (the content baseline: [`TfIdfParams`]'s);
-    /// `seed` drives the random initial factors.
+    /// Fits with Surprise's default parameters (the content baseline: [`TfIdfParams`]'s;
+    /// `bias_valid`: the regularisation chosen on validation); `seed` drives the random
+    /// initial factors.
     pub fn fit(self, inputs: &FitInputs) -> Result<Box<dyn Estimator>, BaselineError> {
         let (train, seed) = (inputs.train, inputs.seed);
         Ok(match self {

@@ -96,7 +96,9 @@ enum BaselineArg {
     Offset,
     /// User and item biases (Surprise BaselineOnly).
     Bias,
-    /// The same biases, their regularisation chosen on the validation split.
+    /// The same biases, their regularisation chosen on the validation split (metrics.json key
+    /// bias_valid, also accepted here).
+    #[value(alias = "bias_valid")]
     BiasValid,
     /// Non-negative matrix factorisation (Surprise NMF).
     Nmf,
@@ -368,6 +370,15 @@ mod tests {
             baseline_kinds(&args.baselines).unwrap(),
             [BaselineKind::SvdPp, BaselineKind::Offset]
         );
+        // The metrics.json key is accepted beside the command-line spelling.
+        for spelling in ["bias-valid", "bias_valid"] {
+            let args = Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", spelling])
+                .unwrap();
+            assert_eq!(
+                baseline_kinds(&args.baselines).unwrap(),
+                [BaselineKind::BiasValid]
+            );
+        }
         assert!(Args::try_parse_from(["lrmm-eval", "--data", "d", "--baselines", "knn"]).is_err());
     }
 }

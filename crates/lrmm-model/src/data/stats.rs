@@ -6,6 +6,9 @@ use lrmm_core::Split;
 use super::dataset::Dataset;
 use crate::predict::RATING_RANGE;
 
+/// For each id, the (other id, rating) pairs of its training ratings.
+type RatingsById = Vec<Vec<(usize, f64)>>;
+
 impl Dataset {
     /// Mean rating of the training split (the global-mean predictor).
     pub fn train_mean(&self) -> f64 {
@@ -49,8 +52,7 @@ impl Dataset {
     }
 
     /// (item, rating) per user and (user, rating) per item of the training split, in row order.
-    #[allow(clippy::type_complexity)]
-    fn train_ratings_by_id(&self) -> (Vec<Vec<(usize, f64)>>, Vec<Vec<(usize, f64)>>) {
+    fn train_ratings_by_id(&self) -> (RatingsById, RatingsById) {
         let mut by_user = vec![Vec::new(); self.n_users];
         let mut by_item = vec![Vec::new(); self.n_items];
         for r in self.rows(Split::Train) {

@@ -82,6 +82,11 @@ fn initial_model(
     let (mean, std) = ds.image_stats();
     model.set_image_stats(&mean, &std)?;
     let mut baseline_reg = None;
+    if model.biases.is_none() && opts.config.model.baseline_reg == BaselineReg::Validation {
+        tracing::warn!(
+            "model.baseline_reg = \"validation\" does nothing without model.baseline_biases = true"
+        );
+    }
     if model.biases.is_some() {
         let surprise = lrmm_core::baseline::BaselineParams::default();
         let estimates = match opts.config.model.baseline_reg {
