@@ -82,38 +82,44 @@ fn initial_model(
     let (mean, std) = ds.image_stats();
     model.set_image_stats(&mean, &std)?;
     let mut baseline_reg = None;
-    if model.biases.is_none() && opts.config.model.baseline_reg == BaselineReg::Validation {
+    if model.biases.is_some() {
+        let (estimates, reg) = baseline_offsets(opts.config.model.baseline_reg, ds, valid_rows);
+        model.set_baseline(&estimates)?;
+        baseline_reg = Some(reg);
+    } else if opts.config.model.baseline_reg == BaselineReg::Validation {
         tracing::warn!(
             "model.baseline_reg = \"validation\" does nothing without model.baseline_biases = true"
         );
     }
-    if model.biases.is_some() {
-        let surprise = lrmm_core::baseline::BaselineParams::default();
-        let estimates = match opts.config.model.baseline_reg {
-            BaselineReg::Surprise => {
-                baseline_reg = Some([surprise.reg_u, surprise.reg_i]);
-                ds.baseline_estimates()
-            }
-            BaselineReg::Validation => {
-                let fit = ds.baseline_on_validation(valid_rows);
-                let surprise_rmse = fit
-                    .candidates
-                    .iter()
-                    .find(|c| (c.reg_u, c.reg_i) == (surprise.reg_u, surprise.reg_i))
-                    .map_or(f64::NAN, |c| c.valid_rmse);
-                tracing::info!(
-                    "baseline offsets: reg_u {} reg_i {} chosen on validation (offsets alone: valid RMSE {:.4}; with Surprise's defaults {surprise_rmse:.4})",
-                    fit.chosen.reg_u,
-                    fit.chosen.reg_i,
-                    fit.chosen.valid_rmse,
-                );
-                baseline_reg = Some([fit.chosen.reg_u, fit.chosen.reg_i]);
-                fit.estimates
-            }
-        };
-        model.set_baseline(&estimates)?;
-    }
     Ok((model, baseline_reg))
+}
+
+/// The baseline offsets fitted on the training ratings with `reg`'s regularisation, and that
+/// (reg_u, reg_i): Surprise's defaults, or the pair chosen on `valid_rows`.
+fn baseline_offsets(
+    reg: BaselineReg,
+    ds: &Dataset,
+    valid_rows: &[usize],
+) -> (lrmm_core::baseline::BaselineEstimates, [f64; 2]) {
+    let surprise = lrmm_core::baseline::BaselineParams::default();
+    match reg {
+        BaselineReg::Surprise => (ds.baseline_estimates(), [surprise.reg_u, surprise.reg_i]),
+        BaselineReg::Validation => {
+            let fit = ds.baseline_on_validation(valid_rows);
+            let surprise_rmse = fit
+                .candidates
+                .iter()
+                .find(|c| (c.reg_u, c.reg_i) == (surprise.reg_u, surprise.reg_i))
+                .map_or(f64::NAN, |c| c.valid_rmse);
+            tracing::info!(
+                "baseline offsets: reg_u {} reg_i {} chosen on validation (offsets alone: valid RMSE {:.4}; with Surprise's defaults {surprise_rmse:.4})",
+                fit.chosen.reg_u,
+                fit.chosen.reg_i,
+                fit.chosen.valid_rmse,
+            );
+            (fit.estimates, [fit.chosen.reg_u, fit.chosen.reg_i])
+        }
+    }
 }
 
 /// The log line of a finished epoch.
