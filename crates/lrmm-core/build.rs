@@ -5,7 +5,12 @@ use std::path::Path;
 use std::process::Command;
 
 fn main() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read at run time, not with env!(): the compiled script is shared by every checkout that
+    // uses the same target directory (a CI clone beside the working tree), and a path baked in
+    // at compile time would point at whichever checkout built it first, perhaps deleted since.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let repo = Path::new(&manifest_dir).join("../..");
     // `.git` is a file in a worktree; git itself knows where the real folder is.
     let git_dir = git(&repo, &["rev-parse", "--absolute-git-dir"])
         .map(std::path::PathBuf::from)
