@@ -15,8 +15,9 @@ the mercy of one small validation split; every split's figure is in the table.
 
 The base may itself be a config by difference (`base = …`); each variant is trained as
 `lrmm-train --config BASE --set section.key=value …`, so lrmm-train resolves it. Writes
-<out>/<name>/config.toml (<out>/<name>/split<k>/… with several --data) (the variant by difference: `base` = BASE plus its overrides, which
-`lrmm-train --config` trains alike), the trained model beside it, and <out>/tune.md (the table).
+<out>/<name>/config.toml (the variant by difference: `base` = BASE plus its overrides, which
+`lrmm-train --config` trains alike) and the trained model beside it — in <out>/<name>/split<k>/
+with several --data — and <out>/tune.md (the table).
 """
 
 from __future__ import annotations
