@@ -6,7 +6,8 @@
 //! where x_i = [tfidf(metadata of i) ; tfidf(training reviews of i)], each block L2-normalised
 //! (an empty block is zero: no metadata, or a cold item without training reviews), and
 //! w = argmin Σ_train (r − μ − b_u − b_i − x_rᵀw)² + λ‖w‖², solved by Jacobi-preconditioned
-//! conjugate gradients on the sparse design matrix. For an unknown user or item its bias is 0,
+//! conjugate gradients ([`solve`]) on the sparse design matrix, which keeps each item's text
+//! once ([`design`]: linear in the ratings). For an unknown user or item its bias is 0,
 //! so a cold item gets μ + b_u + (its metadata's) x_iᵀw.
 //!
 //! Only training text is read: the vocabulary of each block and its IDF come from the items that
@@ -14,10 +15,17 @@
 //! own review is left out of its item review document (as the model's item document leaves out
 //! the target review), so the fit never sees the words of the rating it predicts. λ is chosen
 //! from a small grid by RMSE on the validation split; the test split is never read. Nothing is
-//! random: the solver starts from zero and sums in a fixed order.
+//! random: the solver starts from zero at the largest λ and from the previous solution at each
+//! smaller one, and sums in a fixed order whatever the number of threads.
 
 use lrmm_core::Split;
 use serde::{Deserialize, Serialize};
+
+mod design;
+mod solve;
+
+use design::{inverse_norm, Csr, Design};
+use solve::{conjugate_gradients, Stop};
 
 use super::{BaselineError, BaselineOnly, BaselineOnlyParams, Estimator, TrainSet};
 use crate::data::Ratings;
@@ -117,17 +125,22 @@ impl TfIdfRidge {
             .unwrap_or(0)
             .max(texts.meta.len());
         let features = Features::build(ratings, texts, &train_rows, n_items);
-        let design = features.training_rows(ratings, texts, &train_rows);
-        let items = features.item_rows(texts, n_items);
+        let design = features.design(ratings, texts, &train_rows);
         let gram_diagonal = design.column_squares();
+        let gram = |p: &[f64]| design.t_mul(&design.mul(p));
+        let stop = Stop {
+            tolerance: params.tolerance,
+            max_iterations: params.max_iterations,
+        };
         let first_biases = BaselineOnly::fit(train, &params.biases);
         let valid_truth: Vec<f32> = valid.iter().map(|&r| ratings.rating[r]).collect();
 
         // One fit per λ: the biases, then the ridge on their residuals; with `rounds` > 1 the
-        // biases are refitted on the ratings minus the text's part, and so on.
-        let fit_lambda = |lambda: f64| -> (BaselineOnly, Vec<f64>) {
+        // biases are refitted on the ratings minus the text's part, and so on. The solver
+        // starts from `start`, the previous fit's weights.
+        let fit_lambda = |lambda: f64, start: Vec<f64>| -> (BaselineOnly, Vec<f64>) {
             let mut biases = first_biases.clone();
-            let mut w = vec![0.0; features.n_features()];
+            let mut w = start;
             for round in 0..params.rounds.max(1) {
                 if round > 0 {
                     let text_part = design.mul(&w);
@@ -152,7 +165,13 @@ impl TfIdfRidge {
                     })
                     .collect();
                 let rhs = design.t_mul(&residual);
-                let solve = conjugate_gradients(&design, lambda, &rhs, &gram_diagonal, params);
+                let solve = conjugate_gradients(gram, lambda, &rhs, &gram_diagonal, w, stop);
+                tracing::debug!(
+                    lambda,
+                    round,
+                    iterations = solve.iterations,
+                    "tfidf: solved"
+                );
                 if !solve.converged {
                     tracing::warn!(
                         lambda,
@@ -163,14 +182,27 @@ impl TfIdfRidge {
                 }
                 w = solve.w;
             }
-            (biases, items.mul(&w))
+            (biases, w)
         };
+
+        // The strongest ridge first: it converges in few iterations, and each weaker one starts
+        // from the previous solution (a regularisation path) instead of from zero.
+        let mut by_strength: Vec<usize> = (0..params.lambdas.len()).collect();
+        by_strength.sort_by(|&a, &b| params.lambdas[b].total_cmp(&params.lambdas[a]));
+        let mut fits: Vec<Option<(BaselineOnly, Vec<f64>)>> = vec![None; params.lambdas.len()];
+        let mut start = vec![0.0; design.n_cols()];
+        for k in by_strength {
+            let (biases, w) = fit_lambda(params.lambdas[k], start);
+            start = w.clone();
+            fits[k] = Some((biases, design.item_scores(&w)));
+        }
 
         // (grid index, validation RMSE, biases, item offsets) of the best λ so far.
         let mut best: Option<(usize, f64, BaselineOnly, Vec<f64>)> = None;
         let mut valid_rmse = Vec::with_capacity(params.lambdas.len());
-        for (k, &lambda) in params.lambdas.iter().enumerate() {
-            let (biases, content) = fit_lambda(lambda);
+        for (k, fit) in fits.into_iter().enumerate() {
+            let lambda = params.lambdas[k];
+            let (biases, content) = fit.expect("every λ was fitted");
             let predicted: Vec<f32> = valid
                 .iter()
                 .map(|&r| {
@@ -347,14 +379,14 @@ impl Features {
         out
     }
 
-    /// Sublinear TF-IDF, (1 + ln tf) · idf, L2-normalised, columns shifted by `offset`.
-    fn weigh(counts: &[(u32, u32)], idf: &[f64], offset: u32, row: &mut Vec<(u32, f64)>) {
+    /// Sublinear TF-IDF, (1 + ln tf) · idf, L2-normalised.
+    fn weigh(counts: &[(u32, u32)], idf: &[f64], row: &mut Vec<(u32, f64)>) {
         let start = row.len();
         row.extend(
             counts
                 .iter()
                 .filter(|&&(_, n)| n > 0)
-                .map(|&(c, n)| (c + offset, (1.0 + f64::from(n).ln()) * idf[c as usize])),
+                .map(|&(c, n)| (c, tf_idf(n, idf[c as usize]))),
         );
         let norm = row[start..].iter().map(|&(_, v)| v * v).sum::<f64>().sqrt();
         if norm > 0.0 {
@@ -377,218 +409,64 @@ impl Features {
         )
     }
 
-    /// One row per training row: its item's metadata, and its item's training reviews without
-    /// the row's own.
-    fn training_rows(&self, ratings: &Ratings, texts: &ItemTexts, train_rows: &[usize]) -> Csr {
+    /// The training rows' design matrix ([`Design`]): per item id its metadata block and the
+    /// block of all its training reviews, per training row what its own review takes off.
+    fn design(&self, ratings: &Ratings, texts: &ItemTexts, train_rows: &[usize]) -> Design {
         let n_items = self.item_reviews.len();
-        let meta: Vec<Vec<(u32, u32)>> = (0..n_items)
-            .map(|i| self.meta_counts(texts, i as u32))
-            .collect();
-        let reviews: Vec<Vec<(u32, u32)>> =
-            (0..n_items).map(|i| self.review_counts(texts, i)).collect();
         let offset = self.meta_idf.len() as u32;
-        let mut csr = Csr::new(self.n_features());
-        let mut row = Vec::new();
-        for &r in train_rows {
-            let item = ratings.item[r] as usize;
-            row.clear();
-            Self::weigh(&meta[item], &self.meta_idf, 0, &mut row);
-            let own = Self::counts(&self.review_column, texts.reviews[r].iter());
-            let others = subtract(&reviews[item], &own);
-            Self::weigh(&others, &self.review_idf, offset, &mut row);
-            csr.push(&row);
-        }
-        csr
-    }
-
-    /// One row per item id: its metadata and all its training reviews (none for a cold item).
-    fn item_rows(&self, texts: &ItemTexts, n_items: usize) -> Csr {
-        let offset = self.meta_idf.len() as u32;
-        let mut csr = Csr::new(self.n_features());
+        let review_weight = |c: u32, n: u32| tf_idf(n, self.review_idf[c as usize]);
+        let (mut meta, mut reviews) = (Csr::new(self.n_features()), Csr::new(self.n_features()));
+        let mut review_counts = Vec::with_capacity(n_items);
         let mut row = Vec::new();
         for item in 0..n_items {
             row.clear();
-            Self::weigh(
-                &self.meta_counts(texts, item as u32),
-                &self.meta_idf,
-                0,
-                &mut row,
+            let counts = self.meta_counts(texts, item as u32);
+            Self::weigh(&counts, &self.meta_idf, &mut row);
+            meta.push(&row);
+            let counts = self.review_counts(texts, item);
+            row.clear();
+            row.extend(
+                counts
+                    .iter()
+                    .map(|&(c, n)| (c + offset, review_weight(c, n))),
             );
-            Self::weigh(
-                &self.review_counts(texts, item),
-                &self.review_idf,
-                offset,
-                &mut row,
-            );
-            csr.push(&row);
+            reviews.push(&row);
+            review_counts.push(counts);
         }
-        csr
-    }
-}
-
-/// `a − b` for count lists sorted by column (b ⊆ a), dropping zeros.
-fn subtract(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut j = 0;
-    for &(c, n) in a {
-        while j < b.len() && b[j].0 < c {
-            j += 1;
-        }
-        let minus = if j < b.len() && b[j].0 == c {
-            b[j].1
-        } else {
-            0
-        };
-        if n > minus {
-            out.push((c, n - minus));
-        }
-    }
-    out
-}
-
-/// A sparse matrix, compressed rows.
-#[derive(Debug, Clone)]
-struct Csr {
-    indptr: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f64>,
-    n_cols: usize,
-}
-
-impl Csr {
-    fn new(n_cols: usize) -> Self {
-        Self {
-            indptr: vec![0],
-            indices: Vec::new(),
-            values: Vec::new(),
-            n_cols,
-        }
-    }
-
-    fn push(&mut self, row: &[(u32, f64)]) {
-        for &(c, v) in row {
-            self.indices.push(c);
-            self.values.push(v);
-        }
-        self.indptr.push(self.indices.len());
-    }
-
-    fn n_rows(&self) -> usize {
-        self.indptr.len() - 1
-    }
-
-    fn row(&self, r: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let span = self.indptr[r]..self.indptr[r + 1];
-        self.indices[span.clone()]
-            .iter()
-            .zip(&self.values[span])
-            .map(|(&c, &v)| (c as usize, v))
-    }
-
-    /// X v.
-    fn mul(&self, v: &[f64]) -> Vec<f64> {
-        (0..self.n_rows())
-            .map(|r| self.row(r).map(|(c, x)| x * v[c]).sum())
-            .collect()
-    }
-
-    /// Xᵀ y.
-    fn t_mul(&self, y: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.n_cols];
-        for (r, &yr) in y.iter().enumerate() {
-            for (c, x) in self.row(r) {
-                out[c] += x * yr;
+        let mut design = Design::new(meta, reviews);
+        let mut correction = Vec::new();
+        for &r in train_rows {
+            let item = ratings.item[r];
+            let own = Self::counts(&self.review_column, texts.reviews[r].iter());
+            let mut own = own.iter().peekable();
+            correction.clear();
+            let mut squares = 0.0;
+            for &(c, n) in &review_counts[item as usize] {
+                let mine = match own.next_if(|&&(o, _)| o == c) {
+                    Some(&(_, m)) => m,
+                    None => 0,
+                };
+                // The row's review is one of the item's training reviews, so mine ≤ n.
+                let left = n.saturating_sub(mine);
+                let kept = if left > 0 {
+                    review_weight(c, left)
+                } else {
+                    0.0
+                };
+                if mine > 0 {
+                    correction.push((c + offset, review_weight(c, n) - kept));
+                }
+                squares += kept * kept;
             }
+            design.push_row(item, &correction, inverse_norm(squares));
         }
-        out
-    }
-
-    /// diag(XᵀX).
-    fn column_squares(&self) -> Vec<f64> {
-        let mut out = vec![0.0; self.n_cols];
-        for (&c, &x) in self.indices.iter().zip(&self.values) {
-            out[c as usize] += x * x;
-        }
-        out
+        design
     }
 }
 
-struct Solve {
-    w: Vec<f64>,
-    iterations: usize,
-    relative_residual: f64,
-    converged: bool,
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Solves (XᵀX + λI) w = b by conjugate gradients with the Jacobi preconditioner
-/// diag(XᵀX) + λ, from w = 0. Every sum runs in a fixed order, so the result is reproducible.
-fn conjugate_gradients(
-    x: &Csr,
-    lambda: f64,
-    b: &[f64],
-    gram_diagonal: &[f64],
-    params: &TfIdfParams,
-) -> Solve {
-    let n = b.len();
-    let mut w = vec![0.0; n];
-    let b_norm = dot(b, b).sqrt();
-    if b_norm == 0.0 {
-        return Solve {
-            w,
-            iterations: 0,
-            relative_residual: 0.0,
-            converged: true,
-        };
-    }
-    let precondition = |r: &[f64]| -> Vec<f64> {
-        r.iter()
-            .zip(gram_diagonal)
-            .map(|(&ri, &d)| ri / (d + lambda))
-            .collect()
-    };
-    let mut r = b.to_vec();
-    let mut z = precondition(&r);
-    let mut p = z.clone();
-    let mut rz = dot(&r, &z);
-    let mut iterations = 0;
-    let mut relative = 1.0;
-    while iterations < params.max_iterations {
-        relative = dot(&r, &r).sqrt() / b_norm;
-        if relative <= params.tolerance {
-            break;
-        }
-        let xp = x.mul(&p);
-        let mut ap = x.t_mul(&xp);
-        for (a, &pi) in ap.iter_mut().zip(&p) {
-            *a += lambda * pi;
-        }
-        let alpha = rz / dot(&p, &ap);
-        for i in 0..n {
-            w[i] += alpha * p[i];
-            r[i] -= alpha * ap[i];
-        }
-        z = precondition(&r);
-        let rz_next = dot(&r, &z);
-        let beta = rz_next / rz;
-        rz = rz_next;
-        for i in 0..n {
-            p[i] = z[i] + beta * p[i];
-        }
-        iterations += 1;
-    }
-    if iterations == params.max_iterations {
-        relative = dot(&r, &r).sqrt() / b_norm;
-    }
-    Solve {
-        w,
-        iterations,
-        relative_residual: relative,
-        converged: relative <= params.tolerance,
-    }
+/// Sublinear TF-IDF of a word seen `n` times: (1 + ln n) · idf.
+fn tf_idf(n: u32, idf: f64) -> f64 {
+    (1.0 + f64::from(n).ln()) * idf
 }
 
 #[cfg(test)]
@@ -776,8 +654,8 @@ mod tests {
         let f = Features::build(&ratings, &texts, &train_rows, 2);
         // Vocabularies from training text only: word 7 is only in a validation review.
         assert_eq!((f.meta_idf.len(), f.review_idf.len()), (1, 2));
-        let x = f.training_rows(&ratings, &texts, &train_rows);
-        let cols = |r: usize| x.row(r).map(|(c, _)| c).collect::<Vec<_>>();
+        let x = f.design(&ratings, &texts, &train_rows);
+        let cols = |r: usize| x.row(r).into_iter().map(|(c, _)| c).collect::<Vec<_>>();
         let (w5, w6) = (
             1 + f.review_column[5] as usize,
             1 + f.review_column[6] as usize,
@@ -785,54 +663,19 @@ mod tests {
         assert_eq!(cols(0), [0, w6], "row 0 reads item 0's other review only");
         assert_eq!(cols(1), [0, w5], "row 1 likewise");
         // Each block is L2-normalised.
-        assert!(x.row(0).all(|(_, v)| (v - 1.0).abs() < 1e-12));
-        let items = f.item_rows(&texts, 2);
+        assert!(x.row(0).iter().all(|(_, v)| (v - 1.0).abs() < 1e-12));
+        let item_0 = x.item_row(0);
         assert_eq!(
-            items.row(0).count(),
+            item_0.len(),
             3,
             "item 0 at prediction: metadata + both reviews"
         );
-        assert_eq!(
-            items.row(1).map(|(c, _)| c).collect::<Vec<_>>(),
-            [0],
-            "cold: metadata"
+        let review_block: f64 = item_0[1..].iter().map(|(_, v)| v * v).sum();
+        assert!(
+            (review_block - 1.0).abs() < 1e-12,
+            "normalised: {review_block}"
         );
-    }
-
-    #[test]
-    fn conjugate_gradients_solve_the_ridge_system() {
-        let mut rng = SeededRng::new(9);
-        let (n, d) = (40, 12);
-        let mut x = Csr::new(d);
-        for _ in 0..n {
-            let mut row = Vec::new();
-            for c in 0..d as u32 {
-                if rng.bernoulli(0.3) {
-                    row.push((c, rng.normal()));
-                }
-            }
-            x.push(&row);
-        }
-        let y: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-        let lambda = 0.5;
-        let b = x.t_mul(&y);
-        let solve =
-            conjugate_gradients(&x, lambda, &b, &x.column_squares(), &TfIdfParams::default());
-        assert!(solve.converged);
-        // (XᵀX + λI) w = b, checked densely.
-        let mut dense = vec![vec![0.0; d]; d];
-        for r in 0..n {
-            for (i, a) in x.row(r) {
-                for (j, c) in x.row(r) {
-                    dense[i][j] += a * c;
-                }
-            }
-        }
-        for (i, row) in dense.iter_mut().enumerate() {
-            row[i] += lambda;
-            let lhs = dot(row, &solve.w);
-            assert!((lhs - b[i]).abs() < 1e-6, "row {i}: {lhs} vs {}", b[i]);
-        }
+        assert_eq!(x.item_row(1), [(0, 1.0)], "cold: metadata");
     }
 
     #[test]
