@@ -88,7 +88,7 @@ pub fn baseline_notes(reports: &[MetricsReport]) -> String {
                     .collect();
                 let _ = write!(
                     note,
-                    "; λ = {} chosen on validation (RMSE by λ over {} rows: {})",
+                    "; λ = {} per training rating chosen on validation (RMSE by λ over {} rows: {})",
                     sel.chosen,
                     sel.valid_n,
                     tried.join(", ")
@@ -98,7 +98,7 @@ pub fn baseline_notes(reports: &[MetricsReport]) -> String {
                 let chosen: Vec<String> = selections.iter().map(|s| s.chosen.to_string()).collect();
                 let _ = write!(
                     note,
-                    "; λ chosen on each run's validation split: {}",
+                    "; λ per training rating chosen on each run's validation split: {}",
                     chosen.join(", ")
                 );
             }
@@ -443,7 +443,7 @@ mod tests {
             r.model_selection.insert(
                 "tfidf".to_string(),
                 crate::baselines::ModelSelection {
-                    parameter: "lambda".into(),
+                    parameter: "lambda_per_rating".into(),
                     grid: vec![1.0, 10.0],
                     valid_rmse: vec![0.9, 0.8],
                     chosen: lambda,
@@ -465,7 +465,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "λ = 10 chosen on validation (RMSE by λ over 7 rows: 1: 0.9000, 10: 0.8000)"
+                "λ = 10 per training rating chosen on validation (RMSE by λ over 7 rows: 1: 0.9000, 10: 0.8000)"
             ),
             "{md}"
         );
@@ -475,7 +475,7 @@ mod tests {
             "{t2}"
         );
         assert!(
-            t2.contains("λ chosen on each run's validation split: 10, 1."),
+            t2.contains("λ per training rating chosen on each run's validation split: 10, 1."),
             "{t2}"
         );
         // Without those baselines, no note.

@@ -5,7 +5,8 @@
 //!
 //! where x_i = [tfidf(metadata of i) ; tfidf(training reviews of i)], each block L2-normalised
 //! (an empty block is zero: no metadata, or a cold item without training reviews), and
-//! w = argmin Σ_train (r − μ − b_u − b_i − x_rᵀw)² + λ‖w‖², solved by Jacobi-preconditioned
+//! w = argmin Σ_train (r − μ − b_u − b_i − x_rᵀw)² + λ n ‖w‖² over the n training ratings,
+//! solved by Jacobi-preconditioned
 //! conjugate gradients ([`solve`]) on the sparse design matrix, which keeps each item's text
 //! once ([`design`]: linear in the ratings). For an unknown user or item its bias is 0,
 //! so a cold item gets μ + b_u + (its metadata's) x_iᵀw.
@@ -34,8 +35,11 @@ use crate::text::ItemTexts;
 /// The content baseline's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TfIdfParams {
-    /// The ridge strengths tried, in this order; the one with the lowest validation RMSE wins
-    /// (the first of equal ones).
+    /// The ridge strengths tried, per training rating (the penalty is λ · n · ‖w‖² for n
+    /// training ratings), in this order; the one with the lowest validation RMSE wins (the
+    /// first of equal ones). Per rating, a value means the same on 2,000 ratings and on 1.6M:
+    /// the same data copied k times has the same solution, where a fixed penalty would weaken
+    /// k-fold and the solver need √k times the iterations.
     pub lambdas: Vec<f64>,
     /// The biases the ridge fits the residuals of (Surprise `BaselineOnly`'s defaults).
     pub biases: BaselineOnlyParams,
@@ -52,7 +56,8 @@ pub struct TfIdfParams {
 impl Default for TfIdfParams {
     fn default() -> Self {
         Self {
-            lambdas: vec![0.1, 1.0, 10.0, 100.0, 1000.0],
+            // At 10,000 training ratings: 1, 10, 100, 1,000, 10,000.
+            lambdas: vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0],
             biases: BaselineOnlyParams::default(),
             rounds: 1,
             tolerance: 1e-8,
@@ -64,7 +69,7 @@ impl Default for TfIdfParams {
 /// A hyper-parameter chosen on the validation split, as `metrics.json` records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSelection {
-    /// The parameter's name ("lambda").
+    /// The parameter's name ("lambda_per_rating" for the content baseline).
     pub parameter: String,
     /// The values tried, in order.
     pub grid: Vec<f64>,
@@ -113,7 +118,7 @@ impl TfIdfRidge {
         if valid.is_empty() {
             return Err(BaselineError::NoValidation {
                 baseline: "tfidf",
-                parameter: "lambda",
+                parameter: "lambda_per_rating",
             });
         }
         let train_rows = ratings.rows(Split::Train);
@@ -128,6 +133,7 @@ impl TfIdfRidge {
         let design = features.design(ratings, texts, &train_rows);
         let gram_diagonal = design.column_squares();
         let gram = |p: &[f64]| design.t_mul(&design.mul(p));
+        let n_train = train_rows.len() as f64;
         let stop = Stop {
             tolerance: params.tolerance,
             max_iterations: params.max_iterations,
@@ -165,7 +171,8 @@ impl TfIdfRidge {
                     })
                     .collect();
                 let rhs = design.t_mul(&residual);
-                let solve = conjugate_gradients(gram, lambda, &rhs, &gram_diagonal, w, stop);
+                let solve =
+                    conjugate_gradients(gram, lambda * n_train, &rhs, &gram_diagonal, w, stop);
                 tracing::debug!(
                     lambda,
                     round,
@@ -232,7 +239,7 @@ impl TfIdfRidge {
             content,
             content_inner,
             selection: ModelSelection {
-                parameter: "lambda".to_string(),
+                parameter: "lambda_per_rating".to_string(),
                 grid: params.lambdas.clone(),
                 valid_rmse,
                 chosen: params.lambdas[chosen],
@@ -605,7 +612,8 @@ mod tests {
         let (ratings, texts, _) = planted(3);
         let (_, model) = fit(&ratings, &texts, &TfIdfParams::default());
         let sel = model.model_selection();
-        assert_eq!(sel.grid, [0.1, 1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(sel.grid, [1e-4, 1e-3, 1e-2, 1e-1, 1.0]);
+        assert_eq!(sel.parameter, "lambda_per_rating");
         assert_eq!(sel.valid_n, ratings.rows(Split::Valid).len());
         let best = sel.valid_rmse.iter().copied().fold(f64::INFINITY, f64::min);
         let k = sel.grid.iter().position(|&l| l == sel.chosen).unwrap();
@@ -626,7 +634,60 @@ mod tests {
             contradicted.rating[r] = (contradicted.rating[r] - 3.0 * offset).clamp(1.0, 5.0);
         }
         let (_, other) = fit(&contradicted, &texts, &TfIdfParams::default());
-        assert_eq!(other.model_selection().chosen, 1000.0);
+        assert_eq!(other.model_selection().chosen, 1.0);
+    }
+
+    #[test]
+    fn the_strength_is_per_rating_so_copied_data_keeps_its_fit() {
+        // Three copies of the data as new users and items with the same words: XᵀX and Xᵀe
+        // triple, and so does the penalty. Only the smoothed IDF moves a little.
+        let (ratings, texts, _) = planted(11);
+        let (n_users, n_items) = (80, 60);
+        let (mut copied, mut copied_texts) = (Ratings::default(), ItemTexts::default());
+        for k in 0..3u32 {
+            for r in 0..ratings.len() {
+                copied.push(
+                    ratings.user[r] + k * n_users,
+                    ratings.item[r] + k * n_items,
+                    ratings.rating[r],
+                    ratings.split[r],
+                );
+            }
+            copied_texts.meta.extend(texts.meta.iter().cloned());
+            copied_texts.reviews.extend(texts.reviews.iter().cloned());
+        }
+        let (_, one) = fit(&ratings, &texts, &TfIdfParams::default());
+        let (_, three) = fit(&copied, &copied_texts, &TfIdfParams::default());
+        assert_eq!(three.model_selection().chosen, one.model_selection().chosen);
+        // The same strength per rating, and the same total strength as a fixed penalty would
+        // keep (a third per rating): the first fits the copies as the original, the second
+        // shrinks them less.
+        let weaker = TfIdfParams {
+            lambdas: vec![one.model_selection().chosen / 3.0],
+            ..TfIdfParams::default()
+        };
+        let (_, fixed) = fit(&copied, &copied_texts, &weaker);
+        let distance = |m: &TfIdfRidge| {
+            let mut sum = 0.0;
+            for i in 0..n_items {
+                for k in 0..3 {
+                    sum += (one.content(i) - m.content(i + k * n_items)).abs();
+                }
+            }
+            sum / f64::from(3 * n_items)
+        };
+        let spread = (0..n_items).map(|i| one.content(i).abs()).sum::<f64>() / f64::from(n_items);
+        assert!(
+            distance(&three) < 0.05 * spread,
+            "{} vs spread {spread}",
+            distance(&three)
+        );
+        assert!(
+            distance(&three) < 0.5 * distance(&fixed),
+            "{} vs {}",
+            distance(&three),
+            distance(&fixed)
+        );
     }
 
     #[test]
