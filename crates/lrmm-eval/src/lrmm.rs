@@ -1,5 +1,6 @@
 //! The trained LRMM model as a [`RatingModel`], through `lrmm_model::inference::Predictor`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -52,15 +53,26 @@ impl RatingModel for LrmmModel {
         Ok(self.predictor.predict(rows, drop)?)
     }
 
-    /// Each pair becomes a query row of the dataset extended in memory (outside every history,
-    /// so a pair's documents are exactly those of a test row of the same user and item), scored
-    /// with each user and item encoded once (`Predictor::predict_queries`).
+    /// Each distinct user and each distinct item gets one query row of the dataset extended in
+    /// memory (outside every history, so its documents are exactly those of a test row of the
+    /// same user or item), and each pair is scored from its user's row and its item's row with
+    /// each user and item encoded once (`Predictor::predict_query_pairs_with_progress`): memory
+    /// in the distinct users and items, not in the pairs (99 per test row).
     fn score_pairs(&self, pairs: &[(u32, u32)]) -> anyhow::Result<Option<Vec<f32>>> {
         let ds = self.predictor.dataset();
+        let (mut user_row, mut item_row) = (HashMap::new(), HashMap::new());
+        let mut new_rows = Vec::new();
+        for &(u, i) in pairs {
+            if !user_row.contains_key(&u) || !item_row.contains_key(&i) {
+                user_row.entry(u).or_insert(new_rows.len());
+                item_row.entry(i).or_insert(new_rows.len());
+                new_rows.push(NewRow::query(u, i));
+            }
+        }
         let extension = Extension {
             users: ds.n_users,
             items: ds.n_items,
-            rows: pairs.iter().map(|&(u, i)| NewRow::query(u, i)).collect(),
+            rows: new_rows,
             ..Extension::default()
         };
         let (extended, rows) = ds.extend(&extension)?;
@@ -70,6 +82,14 @@ impl RatingModel for LrmmModel {
             Arc::new(extended),
             &self.device,
         )?;
-        Ok(Some(scorer.predict_queries(&rows, &[])?))
+        let row_pairs: Vec<(usize, usize)> = pairs
+            .iter()
+            .map(|(u, i)| (rows[user_row[u]], rows[item_row[i]]))
+            .collect();
+        Ok(Some(scorer.predict_query_pairs_with_progress(
+            &row_pairs,
+            &[],
+            |_| {},
+        )?))
     }
 }

@@ -173,27 +173,43 @@ impl Predictor {
         &self,
         rows: &[usize],
         drop: &[Modality],
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<f32>> {
+        let pairs: Vec<(usize, usize)> = rows.iter().map(|&r| (r, r)).collect();
+        self.predict_query_pairs_with_progress(&pairs, drop, progress)
+    }
+
+    /// Scores of (user, item) combinations given as two rows each: the user of the first row
+    /// with the item of the second, both rows outside the training split (as in
+    /// [`Predictor::predict_queries`], which is the case of equal rows). Ranking N candidates
+    /// for M users then needs M + N query rows, one per user and one per item, instead of one
+    /// per (user, item) pair: at 16M candidate pairs the rows alone were 9 GB.
+    pub fn predict_query_pairs_with_progress(
+        &self,
+        pairs: &[(usize, usize)],
+        drop: &[Modality],
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<f32>> {
         let ds = &*self.data;
-        if let Some(&bad) = rows.iter().find(|&&r| r >= ds.len()) {
+        let all_rows = pairs.iter().flat_map(|&(u, i)| [u, i]);
+        if let Some(bad) = all_rows.clone().find(|&r| r >= ds.len()) {
             return Err(ModelError::Invalid(format!(
                 "row {bad} is out of range: the dataset has {} interactions",
                 ds.len()
             )));
         }
-        if let Some(&train) = rows.iter().find(|&&r| ds.split[r] == Split::Train) {
+        if let Some(train) = all_rows.clone().find(|&r| ds.split[r] == Split::Train) {
             return Err(ModelError::Invalid(format!(
                 "row {train} is a training row: its documents depend on the row, not only on its \
                  user and item; predict it with Predictor::predict"
             )));
         }
-        if rows.is_empty() {
+        if pairs.is_empty() {
             return Ok(Vec::new());
         }
         let _no_backward = InferenceGuard::new();
-        let users = Representatives::of(rows.iter().map(|&r| (ds.user_id[r], r)));
-        let items = Representatives::of(rows.iter().map(|&r| (ds.item_id[r], r)));
+        let users = Representatives::of(pairs.iter().map(|&(r, _)| (ds.user_id[r], r)));
+        let items = Representatives::of(pairs.iter().map(|&(_, r)| (ds.item_id[r], r)));
         let user = self.encode_once(&users.rows, &[Modality::User])?;
         let item = self.encode_once(
             &items.rows,
@@ -203,12 +219,11 @@ impl Predictor {
 
         let device = self.model.device();
         let batch_size = self.saved.config.train.eval_batch_size.max(1);
-        let mut out = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(batch_size) {
-            let (user_slots, item_slots) = (
-                users.slots(chunk, |r| ds.user_id[r]),
-                items.slots(chunk, |r| ds.item_id[r]),
-            );
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(batch_size) {
+            let user_ids: Vec<u32> = chunk.iter().map(|&(r, _)| ds.user_id[r]).collect();
+            let item_ids: Vec<u32> = chunk.iter().map(|&(_, r)| ds.item_id[r]).collect();
+            let (user_slots, item_slots) = (users.slots(&user_ids), items.slots(&item_ids));
             let slot_of = |m: Modality| {
                 if m == Modality::User {
                     &user_slots
@@ -240,8 +255,6 @@ impl Predictor {
             })?;
             let keep = Tensor::from_slice(&keep, (chunk.len(), MODALITY_SLOTS), device)?
                 .to_dtype(self.model.dtype())?;
-            let user_ids: Vec<u32> = chunk.iter().map(|&r| ds.user_id[r]).collect();
-            let item_ids: Vec<u32> = chunk.iter().map(|&r| ds.item_id[r]).collect();
             let (user_ids, item_ids) = (index(&user_ids)?, index(&item_ids)?);
             let ids = HeadIds {
                 user: &user_ids,
@@ -365,9 +378,9 @@ impl Representatives {
         reps
     }
 
-    /// The slot of each row's id.
-    fn slots(&self, rows: &[usize], id: impl Fn(usize) -> u32) -> Vec<u32> {
-        rows.iter().map(|&r| self.slot[&id(r)] as u32).collect()
+    /// The slot of each id.
+    fn slots(&self, ids: &[u32]) -> Vec<u32> {
+        ids.iter().map(|id| self.slot[id] as u32).collect()
     }
 }
 

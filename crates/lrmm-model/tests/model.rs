@@ -596,6 +596,24 @@ fn query_predictions_with_shared_encodings_equal_row_predictions() {
         let by_row = p.predict(&rows, drop).unwrap();
         let by_query = p.predict_queries(&rows, drop).unwrap();
         assert_eq!(by_row.len(), by_query.len());
+        // The same (user, item) combinations given as another row of the user and another row
+        // of the item.
+        let pairs: Vec<(usize, usize)> = rows
+            .iter()
+            .map(|&r| {
+                let of_user = rows.iter().find(|&&s| ds.user_id[s] == ds.user_id[r]);
+                let of_item = rows.iter().rev().find(|&&s| ds.item_id[s] == ds.item_id[r]);
+                (*of_user.unwrap(), *of_item.unwrap())
+            })
+            .collect();
+        assert!(
+            pairs.iter().any(|&(u, i)| u != i),
+            "the test needs split pairs"
+        );
+        let by_pair = p
+            .predict_query_pairs_with_progress(&pairs, drop, |_| {})
+            .unwrap();
+        assert_eq!(by_pair, by_query, "drop {drop:?}");
         for (i, (a, b)) in by_row.iter().zip(&by_query).enumerate() {
             assert!(
                 (a - b).abs() < 1e-5,

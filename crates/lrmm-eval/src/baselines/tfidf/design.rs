@@ -86,7 +86,8 @@ impl Csr {
             .collect()
     }
 
-    /// Xᵀ y.
+    /// Xᵀ y (tests of the written-out matrix).
+    #[cfg(test)]
     pub(super) fn t_mul(&self, y: &[f64]) -> Vec<f64> {
         chunked_sum(self.n_rows(), self.n_cols, |r, out| {
             for (c, x) in self.row(r) {
@@ -95,7 +96,8 @@ impl Csr {
         })
     }
 
-    /// diag(XᵀX).
+    /// diag(XᵀX) (tests of the written-out matrix).
+    #[cfg(test)]
     pub(super) fn column_squares(&self) -> Vec<f64> {
         let mut out = vec![0.0; self.n_cols];
         self.add_weighted_squares(&vec![1.0; self.n_rows()], &mut out);
