@@ -281,7 +281,10 @@ impl Predictor {
             let batch = assemble(&self.data, chunk, &c.data, &[], None);
             let dev = batch.to_device(self.model.device(), self.model.dtype())?;
             for &m in modalities {
-                parts[m.index()].push(self.model.embed(m, &dev)?);
+                // Detached: a kept embedding must not keep its chunk's graph (the model's
+                // weights are variables, so every output holds its inputs, the chunk's 4096-d
+                // image features among them) alive — 0.9 GB at 16 copies of MI, 11 GB at 160.
+                parts[m.index()].push(self.model.embed(m, &dev)?.detach());
                 available[m.index()]
                     .extend(batch.available.chunks(MODALITY_SLOTS).map(|a| a[m.index()]));
             }
