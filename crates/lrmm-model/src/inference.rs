@@ -183,7 +183,7 @@ impl Predictor {
     /// with the item of the second, both rows outside the training split (as in
     /// [`Predictor::predict_queries`], which is the case of equal rows). Ranking N candidates
     /// for M users then needs M + N query rows, one per user and one per item, instead of one
-    /// per (user, item) pair: at 16M candidate pairs the rows alone were 9 GB.
+    /// per (user, item) pair (16.4M at 160 copies of Musical Instruments).
     pub fn predict_query_pairs_with_progress(
         &self,
         pairs: &[(usize, usize)],
