@@ -72,10 +72,7 @@ impl RankingTask {
             let (user, positive) = (ratings.user[r], ratings.item[r]);
             offsets.push(pairs.len());
             pairs.push((user, positive));
-            let unrated = Unrated {
-                rated: &rated[user as usize],
-                len: n_items as usize - rated[user as usize].len(),
-            };
+            let unrated = Unrated::new(&rated[user as usize], n_items);
             match protocol {
                 Protocol::All => pairs.extend((0..unrated.len).map(|p| (user, unrated.nth(p)))),
                 Protocol::Sampled(n) => {
@@ -137,7 +134,16 @@ struct Unrated<'a> {
     len: usize,
 }
 
-impl Unrated<'_> {
+impl<'a> Unrated<'a> {
+    /// The unrated items of a catalogue of `n_items` for a user who rated `rated` (sorted,
+    /// distinct, each below `n_items`).
+    fn new(rated: &'a [u32], n_items: u32) -> Self {
+        Self {
+            rated,
+            len: n_items as usize - rated.len(),
+        }
+    }
+
     /// The `p`-th item the user never rated (0-based).
     fn nth(&self, p: usize) -> u32 {
         let mut item = p as u32;
@@ -160,11 +166,11 @@ impl Unrated<'_> {
         let take = n.min(self.len);
         let mut moved: HashMap<usize, u32> = HashMap::with_capacity(2 * take);
         let mut picked = Vec::with_capacity(take);
+        let at = |p: usize, moved: &HashMap<usize, u32>| {
+            moved.get(&p).copied().unwrap_or_else(|| self.nth(p))
+        };
         for j in 0..take {
             let pick = j + rng.below((self.len - j) as u64) as usize;
-            let at = |p: usize, moved: &HashMap<usize, u32>| {
-                moved.get(&p).copied().unwrap_or_else(|| self.nth(p))
-            };
             let (at_j, at_pick) = (at(j, &moved), at(pick, &moved));
             // Swap: position j is final from here on; `pick` holds what j held.
             moved.insert(pick, at_j);
@@ -290,10 +296,7 @@ mod tests {
             }
             rated.sort_unstable();
             rated.dedup();
-            let unrated = Unrated {
-                rated: &rated,
-                len: n_items as usize - rated.len(),
-            };
+            let unrated = Unrated::new(&rated, n_items);
             let all: Vec<u32> = (0..unrated.len).map(|p| unrated.nth(p)).collect();
             let expected: Vec<u32> = (0..n_items).filter(|i| !rated.contains(i)).collect();
             assert_eq!(all, expected, "rated {rated:?}");
