@@ -30,6 +30,8 @@ for name in ("parity_lstm", "lstm_stepwise", "parity_vgg", "bench_train", "bench
 check(r.get("mode") == "dry-run" and r.get("device") == "cpu", f"mode {r.get('mode')}, device {r.get('device')}")
 lstm = steps.get("parity_lstm", {})
 check(lstm.get("pass") is True and lstm.get("max_relative", 1) <= 1e-4, f"LSTM parity: {lstm}")
+# The candidate is the recurrence (the GPU's encoder; on the CPU its Rust reference), not the stepwise ops.
+check("Recurrence" in lstm.get("candidate", ""), f"LSTM parity candidate: {lstm.get('candidate')}")
 check(set(lstm.get("relative", {})) == {"pooled", "d_embedding", "d_w_ih", "d_w_hh", "d_bias"},
       f"LSTM parity compares {sorted(lstm.get('relative', {}))}")
 check("inference_forward" in lstm.get("ms_per_batch", {}), "LSTM parity: no timing")

@@ -6,8 +6,9 @@ what it measured, and each step's output to OUT/logs/STEP.log.
 usage: run_check.py --pack DIR --bin DIR --out DIR [--deadline SECONDS]
 
 Steps (the pack's manifest.json says the device, the shapes and the CPU run's results):
-  parity_lstm        lrmm-lstm-parity: the device's text encoder against the fused CPU op,
-                     forward and every gradient (f32, ≤ 1e-4 relative), and its time per batch
+  parity_lstm        lrmm-lstm-parity: the recurrence kernels (the device's text encoder) against
+                     the fused CPU op, forward and every gradient (f32, ≤ 1e-4 relative), and its
+                     time per batch; in a --dry-run on the CPU, the kernels' Rust reference
   lstm_stepwise      the same with the stepwise candle ops, for the time per batch only
   parity_vgg         lrmm-images parity: VGG fc6 on the device against the CPU (cosine ≥ 0.9999)
   bench_train        lrmm-bench-train beside ../shared/bench/lrmm_torch.py, ROUNDS paired rounds
@@ -187,7 +188,8 @@ def main():
                   f"--word-dim={s['word_dim']}", f"--hidden={s['hidden']}"]
 
     def parity_lstm():
-        line, err = run.json_line("parity_lstm", [run.bin("lrmm-lstm-parity"), "-q", f"--device={dev}", *lstm_shape,
+        line, err = run.json_line("parity_lstm", [run.bin("lrmm-lstm-parity"), "-q", f"--device={dev}",
+                                                  "--lstm=recurrence", *lstm_shape,
                                                   f"--time-steps={s['lstm_time_steps']}"], limits["parity"])
         return line if line else {"error": err}
 

@@ -43,7 +43,8 @@ pub struct ModelConfig {
     /// Dropout after the recurrent layer (paper: 0.5).
     #[serde(default = "default_dropout")]
     pub dropout: f64,
-    /// LSTM implementation (`auto`: fused on CPU, stepwise elsewhere).
+    /// LSTM implementation (`auto`: the fused op on the CPU, the recurrence kernels on CUDA,
+    /// stepwise elsewhere; `fused`, `stepwise`, `recurrence`).
     #[serde(default)]
     pub lstm: LstmImpl,
     /// Nonlinearity of the shared layer (eq. 11 leaves it open).

@@ -43,7 +43,7 @@ fn bench_help_lists_the_choices() {
     assert_contains(
         &short,
         &[
-            "[possible values: fused, stepwise, auto]",
+            "[possible values: fused, stepwise, recurrence, auto]",
             "[possible values: cpu, cuda, cuda:N]",
         ],
     );

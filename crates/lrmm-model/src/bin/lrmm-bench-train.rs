@@ -68,11 +68,14 @@ struct Args {
 /// `--lstm`: which LSTM kernel the text encoders use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LstmArg {
-    /// The fused CPU kernel (vectorised gates, reused buffers).
+    /// The device's fused encoder: the CPU op (vectorised gates, reused buffers) or, on CUDA,
+    /// the recurrence kernels.
     Fused,
-    /// Stock candle ops, one time step at a time (slow on a CPU; what a GPU runs).
+    /// Stock candle ops, one time step at a time (slow on a CPU).
     Stepwise,
-    /// Fused on the CPU, stepwise elsewhere.
+    /// The recurrence kernels (CUDA's; on the CPU their Rust reference).
+    Recurrence,
+    /// Fused on the CPU and on CUDA (f32), stepwise elsewhere.
     Auto,
 }
 
@@ -81,6 +84,7 @@ impl LstmArg {
         match self {
             LstmArg::Fused => LstmImpl::Fused,
             LstmArg::Stepwise => LstmImpl::Stepwise,
+            LstmArg::Recurrence => LstmImpl::Recurrence,
             LstmArg::Auto => LstmImpl::Auto,
         }
     }
@@ -89,6 +93,7 @@ impl LstmArg {
         match self {
             LstmArg::Fused => "fused",
             LstmArg::Stepwise => "stepwise",
+            LstmArg::Recurrence => "recurrence",
             LstmArg::Auto => "auto",
         }
     }

@@ -17,7 +17,7 @@ use lrmm_model::lstm::{Lstm, LstmImpl};
 /// The batch has documents of random lengths 1..=L (one row empty) over a vocabulary of
 /// --vocab words; the loss is Σ pooled · R for a random R. The reference is always the fused
 /// CPU op in f32; the candidate is --lstm on --device (on the CPU, `auto` means the stepwise
-/// candle ops, so that two different implementations meet). With --time-steps N it also times
+/// candle ops, so that two different implementations meet; on CUDA, the recurrence kernels). With --time-steps N it also times
 /// N forward and N forward + backward passes of the candidate at the same shapes.
 ///
 /// Example (what the GPU check runs):
@@ -59,6 +59,8 @@ enum LstmArg {
     Auto,
     Fused,
     Stepwise,
+    /// The recurrence kernels on CUDA; on the CPU their Rust reference.
+    Recurrence,
 }
 
 /// Parameters (as variables on one device) and one batch.
@@ -186,6 +188,7 @@ fn main() -> anyhow::Result<()> {
         (LstmArg::Auto, false) => LstmImpl::Auto,
         (LstmArg::Fused, _) => LstmImpl::Fused,
         (LstmArg::Stepwise, _) => LstmImpl::Stepwise,
+        (LstmArg::Recurrence, _) => LstmImpl::Recurrence,
     };
     let cpu = Case::new(&a)?;
     let reference = cpu.run(&cpu.lstm(LstmImpl::Fused))?;

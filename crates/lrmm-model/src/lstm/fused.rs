@@ -249,7 +249,7 @@ fn block<T: Copy>(values: &[T], at: usize) -> [T; LANES] {
 /// One hidden unit's step: biased pre-activations (i, f, g, o) and c_{t−1} → (activated gates,
 /// c_t, tanh c_t, h_t).
 #[inline(always)]
-fn unit_forward<T: Real>(z: [T; 4], c_prev: T) -> ([T; 4], T, T, T) {
+pub(super) fn unit_forward<T: Real>(z: [T; 4], c_prev: T) -> ([T; 4], T, T, T) {
     let (i, f, g, o) = (z[0].sigmoid(), z[1].sigmoid(), z[2].tanh_(), z[3].sigmoid());
     let c = f * c_prev + i * g;
     let t = c.tanh_();
@@ -299,7 +299,7 @@ fn cell_forward<T: Real>(z: &mut [T], bias: &[T], c: &mut [T], tanh_c: &mut [T],
 /// One hidden unit's step backward: activated gates, c_{t−1}, tanh c_t, dL/dh_t and dL/dc_t from
 /// the later steps → (the gates' pre-activation gradients, dL/dc_{t−1}).
 #[inline(always)]
-fn unit_backward<T: Real>(gates: [T; 4], c_prev: T, t: T, dh: T, dc: T) -> ([T; 4], T) {
+pub(super) fn unit_backward<T: Real>(gates: [T; 4], c_prev: T, t: T, dh: T, dc: T) -> ([T; 4], T) {
     let one = T::one();
     let [i, f, g, o] = gates;
     let dc = dc + dh * o * (one - t * t);

@@ -1,17 +1,22 @@
-//! The text encoders' LSTM (paper eqs. 5–9: embedding → LSTM → masked mean pooling), in two
+//! The text encoders' LSTM (paper eqs. 5–9: embedding → LSTM → masked mean pooling), in three
 //! implementations over one parameter set:
 //!
 //! * [`LstmImpl::Stepwise`]: candle ops, one time step at a time. Runs on every device and is the
-//!   reference the fused version is tested against.
+//!   reference the others are tested against.
 //! * [`LstmImpl::Fused`]: the whole encoder, token ids to pooled state and back, as one CPU op
 //!   with a hand-written backward ([`fused`]): no candle temporaries, buffers reused across
-//!   batches, the batch cut into row chunks that run side by side on the cores.
+//!   batches, the batch cut into row chunks that run side by side on the cores. On a CUDA device
+//!   `Fused` means the recurrence below.
+//! * [`LstmImpl::Recurrence`]: the GPU's encoder ([`recurrence`]): all input projections in one
+//!   matmul, per step one product and ONE fused gate kernel, the mirror backward. On the CPU it
+//!   runs its Rust reference, for tests.
 //!
 //! Gate order in `W_ih`, `W_hh` and `b` is (i, f, g, o), PyTorch's, so weights can be compared
 //! with `torch.nn.LSTM`.
 
 mod activations;
 pub mod fused;
+pub mod recurrence;
 mod workspace;
 
 use std::cell::Cell;
@@ -26,10 +31,22 @@ pub use workspace::Workspaces;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LstmImpl {
-    /// The fused CPU op on a CPU device (f32 or f64), the stepwise one elsewhere.
+    /// The fused CPU op on a CPU device (f32 or f64), the recurrence kernels on a CUDA device
+    /// (f32), the stepwise candle ops elsewhere.
     #[default]
     Auto,
+    /// The fused op of the device: the CPU op, or the recurrence kernels on CUDA.
     Fused,
+    Stepwise,
+    /// The recurrence kernels (CUDA), or their CPU reference on the CPU.
+    Recurrence,
+}
+
+/// What an encoder call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resolved {
+    FusedCpu,
+    Recurrence,
     Stepwise,
 }
 
@@ -59,19 +76,28 @@ impl Lstm {
         self.w_hh.dims()[1]
     }
 
-    fn runs_fused(&self, device: &Device, dtype: DType) -> bool {
+    fn resolve(&self, device: &Device, dtype: DType) -> Resolved {
         match self.implementation {
-            LstmImpl::Fused => true,
-            LstmImpl::Stepwise => false,
-            LstmImpl::Auto => device.is_cpu() && matches!(dtype, DType::F32 | DType::F64),
+            LstmImpl::Stepwise => Resolved::Stepwise,
+            LstmImpl::Recurrence => Resolved::Recurrence,
+            LstmImpl::Auto | LstmImpl::Fused if device.is_cuda() && dtype == DType::F32 => {
+                Resolved::Recurrence
+            }
+            LstmImpl::Fused => Resolved::FusedCpu,
+            LstmImpl::Auto if device.is_cpu() && matches!(dtype, DType::F32 | DType::F64) => {
+                Resolved::FusedCpu
+            }
+            LstmImpl::Auto => Resolved::Stepwise,
         }
     }
 
     /// `tokens` [B, T] u32 (right-padded) → the mean of the LSTM states over each row's real
     /// tokens, [B, H]. `pool` [B, 1, T] holds 1/n on the n real tokens and 0 on padding.
     pub fn encode(&self, embedding: &Tensor, tokens: &Tensor, pool: &Tensor) -> Result<Tensor> {
-        if self.runs_fused(tokens.device(), embedding.dtype()) {
-            return fused::encode(embedding, self, tokens, pool);
+        match self.resolve(tokens.device(), embedding.dtype()) {
+            Resolved::FusedCpu => return fused::encode(embedding, self, tokens, pool),
+            Resolved::Recurrence => return recurrence::encode(embedding, self, tokens, pool),
+            Resolved::Stepwise => {}
         }
         let (b, t) = tokens.dims2()?;
         let x = embedding

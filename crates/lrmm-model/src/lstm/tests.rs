@@ -358,3 +358,115 @@ fn simd_dispatch_uses_the_cpus_vector_level() {
         }
     }
 }
+
+#[test]
+fn recurrence_matches_fused_forward_and_every_gradient() {
+    // The CUDA path's algorithm (gather, one projection, per-step product + gate pass, the
+    // mirrored backward, dW_hh as one product) in its CPU reference, against the fused op.
+    let mut rng = SeededRng::new(11);
+    let lengths = [7, 3, 0, 1, 5, 7];
+    for dtype in [DType::F32, DType::F64] {
+        let c = case(&mut rng, &lengths, 7, 4, 5, 13, dtype);
+        let fused = c.run(&c.lstm(LstmImpl::Fused));
+        let recurrence = c.run(&c.lstm(LstmImpl::Recurrence));
+        let tol = if dtype == DType::F32 { 1e-5 } else { 1e-12 };
+        for (name, (x, y)) in NAMES.iter().zip(fused.iter().zip(&recurrence)) {
+            let d = max_diff(x, y);
+            assert!(d < tol, "{dtype:?} {name}: max abs diff {d}");
+        }
+        assert!(
+            recurrence[3].iter().any(|&v| v != 0.0),
+            "W_hh gets a gradient"
+        );
+    }
+}
+
+#[test]
+fn recurrence_with_any_pooling_weights_one_step_or_one_row_matches_the_fused_op() {
+    let mut rng = SeededRng::new(12);
+    let c = case(&mut rng, &[6, 6, 4], 6, 3, 4, 9, DType::F64);
+    let weights = [
+        0.5, 0.0, 0.25, 1.0, 0.0, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0,
+    ];
+    let weighted = Case {
+        pool: Tensor::from_vec(weights.to_vec(), (3, 1, 6), &Device::Cpu).unwrap(),
+        ..c
+    };
+    // One step (no recurrent product, dW_hh = 0) and one row.
+    let one_step = case(&mut rng, &[1, 1, 0], 1, 3, 4, 9, DType::F64);
+    let one_row = case(&mut rng, &[5], 5, 3, 4, 9, DType::F64);
+    for (label, c) in [
+        ("weights", weighted),
+        ("one step", one_step),
+        ("one row", one_row),
+    ] {
+        let fused = c.run(&c.lstm(LstmImpl::Fused));
+        let recurrence = c.run(&c.lstm(LstmImpl::Recurrence));
+        for (name, (x, y)) in NAMES.iter().zip(fused.iter().zip(&recurrence)) {
+            assert!(max_diff(x, y) < 1e-12, "{label}: {name}");
+        }
+    }
+}
+
+#[test]
+fn recurrence_inference_keeps_no_backward_and_a_second_backward_is_an_error() {
+    let mut rng = SeededRng::new(13);
+    let c = case(&mut rng, &[5, 2, 4], 5, 3, 3, 8, DType::F32);
+    let lstm = c.lstm(LstmImpl::Recurrence);
+    let emb = c.embedding.as_tensor();
+    let trained = lstm.encode(emb, &c.tokens, &c.pool).unwrap();
+    let inferred = {
+        let _guard = InferenceGuard::new();
+        lstm.encode(emb, &c.tokens, &c.pool).unwrap()
+    };
+    assert_eq!(flat(&trained), flat(&inferred));
+    let grads = inferred.sum_all().unwrap().backward().unwrap();
+    assert!(grads.get(&c.embedding).is_none());
+    let loss = trained.sum_all().unwrap();
+    assert!(loss.backward().is_ok());
+    let err = loss.backward().unwrap_err().to_string();
+    assert!(err.contains("second backward"), "{err}");
+    // An empty batch pools to nothing; mismatched pooling weights are an error.
+    let none = Tensor::zeros((0, 4), DType::U32, &Device::Cpu).unwrap();
+    let empty_pool = Tensor::zeros((0, 1, 4), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(lstm.encode(emb, &none, &empty_pool).unwrap().dims(), [0, 3]);
+    let err = lstm
+        .encode(emb, &c.tokens, &empty_pool)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pooling weights"), "{err}");
+}
+
+#[test]
+fn auto_and_fused_pick_the_cpu_op_on_the_cpu() {
+    let lstm = |implementation| {
+        let w = Tensor::zeros((4, 1), DType::F32, &Device::Cpu).unwrap();
+        Lstm::new(
+            w.clone(),
+            w,
+            Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap(),
+            implementation,
+        )
+    };
+    let cpu = Device::Cpu;
+    assert_eq!(
+        lstm(LstmImpl::Auto).resolve(&cpu, DType::F32),
+        Resolved::FusedCpu
+    );
+    assert_eq!(
+        lstm(LstmImpl::Auto).resolve(&cpu, DType::BF16),
+        Resolved::Stepwise
+    );
+    assert_eq!(
+        lstm(LstmImpl::Fused).resolve(&cpu, DType::F64),
+        Resolved::FusedCpu
+    );
+    assert_eq!(
+        lstm(LstmImpl::Recurrence).resolve(&cpu, DType::F32),
+        Resolved::Recurrence
+    );
+    assert_eq!(
+        lstm(LstmImpl::Stepwise).resolve(&cpu, DType::F32),
+        Resolved::Stepwise
+    );
+}
