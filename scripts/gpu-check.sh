@@ -10,8 +10,9 @@
 #   scripts/gpu-check.sh [--dry-run] [--out DIR] [--no-build]
 #
 #   --dry-run   CPU binaries (make build), tiny shapes and a tiny model, and the packed script is
-#               then run here on the CPU (the parity becomes fused vs stepwise LSTM, channels-last
-#               vs NCHW VGG), so the whole check is exercised without a GPU. The pack goes to
+#               then run here on the CPU (the parity becomes the LSTM recurrence's Rust reference
+#               vs the fused op, channels-last vs NCHW VGG), so the whole check is exercised
+#               without a GPU. The pack goes to
 #               build/gpu-check-dry/ and its results to build/gpu-check-dry/out/gpu-check.json.
 #   --out DIR   the pack folder [default: build/gpu-check, or build/gpu-check-dry with --dry-run]
 #   --no-build  use the binaries as they are (no make build / make build-cuda)
