@@ -111,9 +111,27 @@ fn hidden_size(
     let (rows, h4) = inputs.dims2()?;
     let (h4_w, hidden) = w_hh.dims2()?;
     let h4_b = bias.dims1()?;
-    if rows != batch * steps || h4 != 4 * hidden || h4_w != h4 || h4_b != h4 {
+    if hidden == 0 || rows != batch * steps || h4 != 4 * hidden || h4_w != h4 || h4_b != h4 {
         candle_core::bail!(
             "LSTM recurrence: inputs {inputs:?}, W_hh {w_hh:?} and bias {bias:?} do not match {steps} steps of {batch} rows"
+        )
+    }
+    Ok(hidden)
+}
+
+/// The shapes of the backward's inputs (every step's dL/dh, W_hh) → hidden size, checked as
+/// the kernels index them.
+fn backward_hidden_size(
+    d_states: &Shape,
+    w_hh: &Shape,
+    batch: usize,
+    steps: usize,
+) -> Result<usize> {
+    let (rows, hidden) = d_states.dims2()?;
+    let (h4, hidden_w) = w_hh.dims2()?;
+    if hidden == 0 || rows != batch * steps || hidden_w != hidden || h4 != 4 * hidden {
+        candle_core::bail!(
+            "LSTM recurrence backward: dL/dh {d_states:?} and W_hh {w_hh:?} do not match {steps} steps of {batch} rows"
         )
     }
     Ok(hidden)
@@ -232,7 +250,7 @@ impl CustomOp3 for Recurrence {
             d_gates
                 .narrow(0, self.batch, rows)?
                 .t()?
-                .matmul(&states.narrow(0, 0, rows)?)?
+                .matmul(&states.detach().narrow(0, 0, rows)?)?
         } else {
             w_hh.zeros_like()?
         };
@@ -278,7 +296,7 @@ impl CustomOp2 for RecurrenceBackward {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, hidden) = l2.shape().dims2()?;
+        let hidden = backward_hidden_size(l1.shape(), l2.shape(), self.batch, self.steps)?;
         let shape = Shape::from((self.steps * self.batch, 4 * hidden));
         match (self.take()?, s1, s2) {
             (Stash::F32(saved), CpuStorage::F32(_), CpuStorage::F32(_)) => {
@@ -313,7 +331,7 @@ impl CustomOp2 for RecurrenceBackward {
         s2: &candle_core::CudaStorage,
         l2: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let (_, hidden) = l2.shape().dims2()?;
+        let hidden = backward_hidden_size(l1.shape(), l2.shape(), self.batch, self.steps)?;
         let Stash::Cuda(saved) = self.take()? else {
             candle_core::bail!("LSTM recurrence: backward on CUDA needs a CUDA forward")
         };

@@ -24,8 +24,14 @@ static Dim3 blockIdx{0, 0, 0}, blockDim{1, 1, 1}, threadIdx{0, 0, 0}, gridDim{1,
 
 #include "kernels.cu"
 
+// TRANSA TRANSB M N K LDA LDB LDC, in the order the test passes them.
 struct Product {
     int transa, transb, m, n, k, lda, ldb, ldc;
+    static Product parse(char** args) {
+        int v[8];
+        for (int f = 0; f < 8; ++f) v[f] = atoi(args[f]);
+        return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    }
 };
 
 // C = op(A) · op(B), column-major, beta 0: cublasSgemm's meaning of the configuration.
@@ -62,10 +68,7 @@ int main(int argc, char** argv) {
     const char* dir = argv[1];
     const int batch = atoi(argv[2]), steps = atoi(argv[3]), hidden = atoi(argv[4]);
     const unsigned blocks = atoi(argv[5]), threads = atoi(argv[6]);
-    Product rec, grad;
-    int* fields[2] = {&rec.transa, &grad.transa};
-    for (int p = 0; p < 2; ++p)
-        for (int f = 0; f < 8; ++f) fields[p][f] = atoi(argv[7 + 8 * p + f]);
+    const Product rec = Product::parse(argv + 7), grad = Product::parse(argv + 15);
     const long units = (long)batch * hidden, step_gates = 4 * units;
     std::vector<float> in(steps * step_gates + 4L * hidden * hidden + 4L * hidden + steps * units);
     char path[4096];
