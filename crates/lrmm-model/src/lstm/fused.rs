@@ -658,12 +658,9 @@ fn backward_chunk<T: Real>(
     );
 }
 
+/// [`super::cpu_slice`] for this op.
 fn cpu_slice<'a, T: WithDType>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [T]> {
-    let data = storage.as_slice::<T>()?;
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("fused encoder: input is not contiguous"),
-    }
+    super::cpu_slice(storage, layout, "fused encoder")
 }
 
 /// The shapes of the three inputs: (vocab, word_dim, hidden).

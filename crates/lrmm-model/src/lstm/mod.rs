@@ -22,7 +22,7 @@ mod workspace;
 use std::cell::Cell;
 use std::sync::Arc;
 
-use candle_core::{DType, Device, Result, Tensor, D};
+use candle_core::{CpuStorage, DType, Device, Layout, Result, Tensor, WithDType, D};
 use serde::{Deserialize, Serialize};
 
 pub use workspace::Workspaces;
@@ -146,6 +146,19 @@ pub fn stepwise_recurrence(xproj: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Resu
         outputs.push(h.clone());
     }
     Tensor::stack(&outputs, 1)
+}
+
+/// A custom op's contiguous CPU input as a slice; `op` names the op in the error.
+fn cpu_slice<'a, T: WithDType>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    op: &str,
+) -> Result<&'a [T]> {
+    let data = storage.as_slice::<T>()?;
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("{op}: input is not contiguous"),
+    }
 }
 
 thread_local! {

@@ -119,30 +119,28 @@ fn hidden_size(
     Ok(hidden)
 }
 
-/// The shapes of the backward's inputs (every step's dL/dh, W_hh) → hidden size, checked as
-/// the kernels index them.
-fn backward_hidden_size(
-    d_states: &Shape,
-    w_hh: &Shape,
-    batch: usize,
-    steps: usize,
-) -> Result<usize> {
-    let (rows, hidden) = d_states.dims2()?;
-    let (h4, hidden_w) = w_hh.dims2()?;
-    if hidden == 0 || rows != batch * steps || hidden_w != hidden || h4 != 4 * hidden {
+/// Checks the backward's inputs (every step's dL/dh, W_hh) against `dims`, as the kernels index
+/// them.
+fn check_backward_shapes(d_states: &Shape, w_hh: &Shape, dims: Dims) -> Result<()> {
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
+    if hidden == 0
+        || d_states.dims2()? != (steps * batch, hidden)
+        || w_hh.dims2()? != (4 * hidden, hidden)
+    {
         candle_core::bail!(
             "LSTM recurrence backward: dL/dh {d_states:?} and W_hh {w_hh:?} do not match {steps} steps of {batch} rows"
         )
     }
-    Ok(hidden)
+    Ok(())
 }
 
+/// [`super::cpu_slice`] for this op.
 fn cpu_slice<'a, T: WithDType>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [T]> {
-    let data = storage.as_slice::<T>()?;
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("LSTM recurrence: input is not contiguous"),
-    }
+    super::cpu_slice(storage, layout, "LSTM recurrence")
 }
 
 impl Recurrence {
@@ -238,8 +236,7 @@ impl CustomOp3 for Recurrence {
             )
         };
         let backward = RecurrenceBackward {
-            batch: self.batch,
-            steps: self.steps,
+            dims: self.dims(w_hh.dim(1)?),
             stash: Mutex::new(Some(stash)),
         };
         let d_gates = d_states.contiguous()?.apply_op2_no_bwd(w_hh, &backward)?;
@@ -261,20 +258,11 @@ impl CustomOp3 for Recurrence {
 /// The recurrence's backward: dL/dh of every step [T·B, H] and W_hh [4H, H] → dZ [T·B, 4H],
 /// from the forward's stash.
 struct RecurrenceBackward {
-    batch: usize,
-    steps: usize,
+    dims: Dims,
     stash: Mutex<Option<Stash>>,
 }
 
 impl RecurrenceBackward {
-    fn dims(&self, hidden: usize) -> Dims {
-        Dims {
-            batch: self.batch,
-            steps: self.steps,
-            hidden,
-        }
-    }
-
     fn take(&self) -> Result<Stash> {
         self.stash
             .lock()
@@ -296,27 +284,18 @@ impl CustomOp2 for RecurrenceBackward {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let hidden = backward_hidden_size(l1.shape(), l2.shape(), self.batch, self.steps)?;
-        let shape = Shape::from((self.steps * self.batch, 4 * hidden));
+        check_backward_shapes(l1.shape(), l2.shape(), self.dims)?;
+        let shape = Shape::from((self.dims.steps * self.dims.batch, 4 * self.dims.hidden));
+        macro_rules! run {
+            ($ty:ty, $variant:ident, $saved:expr) => {{
+                let d_gates =
+                    backward_cpu::<$ty>(cpu_slice(s1, l1)?, cpu_slice(s2, l2)?, &$saved, self.dims);
+                Ok((CpuStorage::$variant(d_gates), shape))
+            }};
+        }
         match (self.take()?, s1, s2) {
-            (Stash::F32(saved), CpuStorage::F32(_), CpuStorage::F32(_)) => {
-                let d_gates = backward_cpu::<f32>(
-                    cpu_slice(s1, l1)?,
-                    cpu_slice(s2, l2)?,
-                    &saved,
-                    self.dims(hidden),
-                );
-                Ok((CpuStorage::F32(d_gates), shape))
-            }
-            (Stash::F64(saved), CpuStorage::F64(_), CpuStorage::F64(_)) => {
-                let d_gates = backward_cpu::<f64>(
-                    cpu_slice(s1, l1)?,
-                    cpu_slice(s2, l2)?,
-                    &saved,
-                    self.dims(hidden),
-                );
-                Ok((CpuStorage::F64(d_gates), shape))
-            }
+            (Stash::F32(saved), CpuStorage::F32(_), CpuStorage::F32(_)) => run!(f32, F32, saved),
+            (Stash::F64(saved), CpuStorage::F64(_), CpuStorage::F64(_)) => run!(f64, F64, saved),
             _ => candle_core::bail!(
                 "LSTM recurrence: backward on the CPU needs a CPU forward of the same dtype"
             ),
@@ -331,11 +310,16 @@ impl CustomOp2 for RecurrenceBackward {
         s2: &candle_core::CudaStorage,
         l2: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let hidden = backward_hidden_size(l1.shape(), l2.shape(), self.batch, self.steps)?;
+        check_backward_shapes(l1.shape(), l2.shape(), self.dims)?;
         let Stash::Cuda(saved) = self.take()? else {
             candle_core::bail!("LSTM recurrence: backward on CUDA needs a CUDA forward")
         };
-        let d_gates = cuda::backward((s1, l1), (s2, l2), &saved, self.dims(hidden))?;
-        Ok((d_gates, Shape::from((self.steps * self.batch, 4 * hidden))))
+        let d_gates = cuda::backward((s1, l1), (s2, l2), &saved, self.dims)?;
+        let Dims {
+            batch,
+            steps,
+            hidden,
+        } = self.dims;
+        Ok((d_gates, Shape::from((steps * batch, 4 * hidden))))
     }
 }
